@@ -1,0 +1,175 @@
+/**
+ * The error tree. Every error carries a stable `code`; code across packages
+ * (and across the ESM and CJS builds of this one) must test `code`, never
+ * `instanceof`. Messages name what was wrong and never contain session data.
+ */
+
+export const ErrorCode = Object.freeze({
+  InvalidOption: 'MONGO_SESSION_INVALID_OPTION',
+  InvalidSessionId: 'MONGO_SESSION_INVALID_SESSION_ID',
+  Connection: 'MONGO_SESSION_CONNECTION',
+  Operation: 'MONGO_SESSION_OPERATION',
+  Serialization: 'MONGO_SESSION_SERIALIZATION',
+  StoreClosed: 'MONGO_SESSION_STORE_CLOSED',
+} as const);
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface MongoSessionErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class: never thrown itself. */
+export class MongoSessionError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: MongoSessionErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+
+  override get name(): string {
+    return 'MongoSessionError';
+  }
+}
+
+/** An option had the wrong type or value; thrown synchronously by constructors. */
+export class InvalidOptionError extends MongoSessionError {
+  /** The option at fault, as the caller spelled it (e.g. `ttlMs`, `autoRemoveInterval`). */
+  readonly option: string;
+
+  constructor(option: string, message: string, options?: MongoSessionErrorOptions) {
+    super(ErrorCode.InvalidOption, message, options);
+    this.option = option;
+  }
+
+  override get name(): string {
+    return 'InvalidOptionError';
+  }
+}
+
+/** A session id that is not a string of 1-1024 characters without NUL. */
+export class InvalidSessionIdError extends MongoSessionError {
+  constructor(message: string, options?: MongoSessionErrorOptions) {
+    super(ErrorCode.InvalidSessionId, message, options);
+  }
+
+  override get name(): string {
+    return 'InvalidSessionIdError';
+  }
+}
+
+/** No server could be reached (selection timed out, network error, bad host). */
+export class ConnectionError extends MongoSessionError {
+  constructor(message: string, options?: MongoSessionErrorOptions) {
+    super(ErrorCode.Connection, message, options);
+  }
+
+  override get name(): string {
+    return 'ConnectionError';
+  }
+}
+
+/**
+ * The server was reached but refused or failed the command. Carries the
+ * server's numeric code and name, but not its message or the driver error:
+ * servers echo offending document values there, which would leak session data.
+ */
+export class OperationError extends MongoSessionError {
+  readonly serverCode: number | undefined;
+  readonly serverCodeName: string | undefined;
+
+  constructor(message: string, serverCode?: number, serverCodeName?: string) {
+    super(ErrorCode.Operation, message);
+    this.serverCode = serverCode;
+    this.serverCodeName = serverCodeName;
+  }
+
+  override get name(): string {
+    return 'OperationError';
+  }
+}
+
+/** A session body that cannot be stored: BigInt, circular, too deep or too large. */
+export class SerializationError extends MongoSessionError {
+  constructor(message: string, options?: MongoSessionErrorOptions) {
+    super(ErrorCode.Serialization, message, options);
+  }
+
+  override get name(): string {
+    return 'SerializationError';
+  }
+}
+
+/** An operation was called after `close()`. */
+export class StoreClosedError extends MongoSessionError {
+  constructor(message = 'The session store is closed; create a new store to keep using MongoDB.') {
+    super(ErrorCode.StoreClosed, message);
+  }
+
+  override get name(): string {
+    return 'StoreClosedError';
+  }
+}
+
+/** Describes a received value without ever printing its contents. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  switch (typeof value) {
+    case 'string':
+      return `a string of ${value.length} characters`;
+    case 'number':
+      return Number.isNaN(value) ? 'NaN' : `the number ${value}`;
+    case 'bigint':
+      return 'a bigint';
+    case 'boolean':
+      return `${value}`;
+    case 'undefined':
+      return 'undefined';
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default: {
+      const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+      const ctor = proto?.constructor?.name;
+      return typeof ctor === 'string' && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+    }
+  }
+}
+
+const NETWORK_ERROR_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+  'MongoParseError',
+  'MongoAPIError',
+]);
+
+/**
+ * Wraps a driver failure in our tree. Detected by name, not `instanceof`,
+ * because mongoose and the app may bring their own copy of the driver.
+ */
+export function toStoreError(error: unknown, action: string): MongoSessionError {
+  if (isMongoSessionError(error)) return error;
+  const name = (error as { name?: unknown } | null)?.name;
+  const text = error instanceof Error ? error.message : String(error);
+  if (typeof name === 'string' && NETWORK_ERROR_NAMES.has(name)) {
+    return new ConnectionError(`MongoDB could not be reached to ${action}: ${text}`, { cause: error });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const codeName = (error as { codeName?: unknown } | null)?.codeName;
+  const serverCode = typeof code === 'number' ? code : undefined;
+  const serverCodeName = typeof codeName === 'string' ? codeName : undefined;
+  const detail = serverCode === undefined ? String(name ?? 'unknown error') : `code ${serverCode}${serverCodeName ? ` ${serverCodeName}` : ''}`;
+  return new OperationError(`MongoDB failed to ${action} (${detail}).`, serverCode, serverCodeName);
+}
+
+/** True for errors of this library, from either build (checked by code). */
+export function isMongoSessionError(error: unknown): error is MongoSessionError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('MONGO_SESSION_');
+}

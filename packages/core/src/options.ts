@@ -1,0 +1,436 @@
+/**
+ * Every option of the core store, its check and its default, defined once.
+ * Adapters map the names their seeds used onto these and nothing else.
+ */
+import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
+import { ConnectionString } from 'mongodb-connection-string-url';
+import { InvalidOptionError, describeValue } from './errors';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** The defaults, in one place. `touchAfterMs` depends on `ttlMs`: see {@link defaultTouchAfterMs}. */
+export const DEFAULTS = Object.freeze({
+  collection: 'sessions',
+  ttlMs: 14 * DAY,
+  cleanupIntervalMs: 10 * MINUTE,
+  autoRemove: 'native',
+  serializer: 'lossless',
+  serverSelectionTimeoutMS: 5 * SECOND,
+  port: 27017,
+} as const);
+
+export function defaultTouchAfterMs(ttlMs: number): number {
+  return Math.min(HOUR, Math.floor(ttlMs / 10));
+}
+
+/** A custom body codec. Its documents are written whole (no per-key writes). */
+export interface CustomSerializer<Body = SessionData> {
+  serialize(session: Body): unknown;
+  deserialize(stored: unknown): Body;
+}
+
+export type SerializerOption<Body = SessionData> = 'lossless' | 'json' | CustomSerializer<Body>;
+
+export type AutoRemove = 'native' | 'interval' | 'disabled';
+
+/** A session body as the store sees it. */
+export type SessionData = Record<string, any>;
+
+/** One server of a `servers` list (seed MongoSess's shape). */
+export interface ServerAddress {
+  host: string;
+  port?: number;
+  /** Driver options; legacy ones such as `autoReconnect` and `poolSize` are mapped or ignored with a warning. */
+  opts?: Record<string, unknown>;
+}
+
+/** A mongoose Connection, by shape (mongoose brings its own copy of the driver). */
+export interface MongooseConnectionLike {
+  readyState: number;
+  getClient(): MongoClient;
+  asPromise?(): Promise<unknown>;
+  name?: string;
+  db?: Db;
+}
+
+export interface SessionStoreOptions<Body = SessionData> {
+  // -- connection: exactly one of these inputs --
+  /** A MongoDB connection string (`mongodb://` or `mongodb+srv://`). */
+  uri?: string;
+  /** Legacy form `mongodb://user:pass@host:port/db/collection`: the last path segment names the collection. */
+  url?: string;
+  /** A MongoClient you own; never closed by the store. */
+  client?: MongoClient;
+  /** A promise of a MongoClient, or a function returning one (serverless). */
+  clientPromise?: Promise<MongoClient> | (() => Promise<MongoClient>);
+  /** A Db you own, or a database name (then another input gives the connection). */
+  db?: Db | string;
+  /** A mongoose Connection, open or still opening. */
+  mongoose?: MongooseConnectionLike;
+  /** Discrete fields: host (default `127.0.0.1` when any discrete field is given). */
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  /** Connect with TLS. */
+  ssl?: boolean;
+  /** One server or several (a replica set). */
+  servers?: ServerAddress | ServerAddress[];
+
+  // -- where --
+  /** Database; defaults to the one in the connection string, else the driver's default (`test`). */
+  databaseName?: string;
+  /** Collection, default `sessions`. */
+  collection?: string;
+  /** Options for a MongoClient the store creates. */
+  connectionOptions?: MongoClientOptions & Record<string, unknown>;
+
+  // -- lifetimes (milliseconds) --
+  /** Stored lifetime when a call gives none; default 14 days. */
+  ttlMs?: number;
+  /** Skip a touch whose new expiry is within this of the stored one; default min(1 hour, ttlMs / 10); 0 always writes. */
+  touchAfterMs?: number;
+  /** Interval of the cleanup sweep when TTL indexes are unavailable; default 10 minutes. */
+  cleanupIntervalMs?: number;
+
+  // -- behaviour --
+  /** How expired documents are deleted: a TTL index (`native`, default), a sweep (`interval`), or not at all. */
+  autoRemove?: AutoRemove;
+  /** Body encoding: `lossless` (default), `json` (a JSON string), or a custom codec. */
+  serializer?: SerializerOption<Body>;
+}
+
+export type ConnectionInput =
+  | { kind: 'uri'; uri: string; clientOptions: MongoClientOptions; from: string }
+  | { kind: 'client'; client: MongoClient }
+  | { kind: 'clientPromise'; get: () => Promise<MongoClient> }
+  | { kind: 'db'; db: Db }
+  | { kind: 'mongoose'; connection: MongooseConnectionLike };
+
+export interface StoreWarning {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ResolvedOptions<Body = SessionData> {
+  readonly connection: ConnectionInput;
+  readonly databaseName: string | undefined;
+  readonly collection: string;
+  readonly ttlMs: number;
+  readonly touchAfterMs: number;
+  readonly cleanupIntervalMs: number;
+  readonly autoRemove: AutoRemove;
+  readonly serializer: 'lossless' | 'json' | CustomSerializer<Body>;
+  /** How long an operation waits for a connection input still being resolved. */
+  readonly selectionTimeoutMs: number;
+  readonly warnings: readonly StoreWarning[];
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const isString: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
+const isBoolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
+const isObject: Check = (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? undefined : 'an object');
+const isPort: Check = (v) =>
+  Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536 ? undefined : 'an integer port from 1 to 65535';
+const positiveMs: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive, finite number of milliseconds';
+const nonNegativeMs: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number of milliseconds, 0 or more';
+const hasMethods =
+  (what: string, ...methods: string[]): Check =>
+  (v) =>
+    v !== null && typeof v === 'object' && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+      ? undefined
+      : what;
+
+/** Each option's check, in one table; the names are the public option names. */
+const OPTION_CHECKS: { readonly [K in keyof Required<SessionStoreOptions>]: Check } = {
+  uri: isString,
+  url: isString,
+  client: hasMethods('a MongoClient', 'db', 'connect', 'close'),
+  clientPromise: (v) =>
+    typeof v === 'function' || (v !== null && typeof (v as { then?: unknown })?.then === 'function')
+      ? undefined
+      : 'a promise of a MongoClient, or a function returning one',
+  db: (v) => (typeof v === 'string' ? isString(v) : hasMethods('a Db or a database name', 'collection', 'command')(v)),
+  mongoose: hasMethods('a mongoose Connection', 'getClient'),
+  host: isString,
+  port: isPort,
+  username: isString,
+  password: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  ssl: isBoolean,
+  servers: (v) => {
+    const list = Array.isArray(v) ? v : [v];
+    if (list.length === 0) return 'one server { host, port } or a non-empty array of them';
+    return list.every((s) => isObject(s) === undefined && isString((s as ServerAddress).host) === undefined)
+      ? undefined
+      : 'one server { host, port, opts } or an array of them';
+  },
+  databaseName: isString,
+  collection: (v) =>
+    typeof v === 'string' && v.length > 0 && !v.includes('$') && !v.includes('\u0000') && !v.startsWith('system.')
+      ? undefined
+      : 'a collection name: a non-empty string without "$" or NUL, not starting with "system."',
+  connectionOptions: isObject,
+  ttlMs: positiveMs,
+  touchAfterMs: nonNegativeMs,
+  cleanupIntervalMs: positiveMs,
+  autoRemove: (v) => (v === 'native' || v === 'interval' || v === 'disabled' ? undefined : "'native', 'interval' or 'disabled'"),
+  serializer: (v) =>
+    v === 'lossless' || v === 'json'
+      ? undefined
+      : hasMethods("'lossless', 'json' or an object with serialize() and deserialize()", 'serialize', 'deserialize')(v),
+};
+
+export const OPTION_NAMES = Object.freeze(Object.keys(OPTION_CHECKS)) as readonly (keyof SessionStoreOptions)[];
+
+/** Options that each pick the connection; exactly one group may be given. */
+const CONNECTION_GROUPS: readonly (readonly (keyof SessionStoreOptions)[])[] = [
+  ['uri'],
+  ['url'],
+  ['client'],
+  ['clientPromise'],
+  ['db'],
+  ['mongoose'],
+  ['host', 'port', 'username', 'password', 'ssl'],
+  ['servers'],
+];
+
+export function invalid(option: string, value: unknown, expected: string): InvalidOptionError {
+  return new InvalidOptionError(option, `Option "${option}" must be ${expected}; received ${describeValue(value)}.`);
+}
+
+/**
+ * Validates and resolves options. Throws InvalidOptionError synchronously,
+ * naming the option, what was received (described, never printed) and what
+ * was expected.
+ */
+export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefined): ResolvedOptions<Body> {
+  if (options === undefined || options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError('options', `Store options must be an object; received ${describeValue(options)}.`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!(name in OPTION_CHECKS)) {
+      throw new InvalidOptionError(
+        name,
+        `Unknown option "${name}". Known options: ${OPTION_NAMES.join(', ')}.`,
+      );
+    }
+    const value = given[name];
+    if (value === undefined) continue;
+    const expected = OPTION_CHECKS[name as keyof SessionStoreOptions](value);
+    if (expected !== undefined) throw invalid(name, value, expected);
+  }
+
+  const warnings: StoreWarning[] = [];
+  const ttlMs = options.ttlMs ?? DEFAULTS.ttlMs;
+  const serverSelectionTimeoutMS =
+    readNumber(options.connectionOptions?.serverSelectionTimeoutMS) ?? DEFAULTS.serverSelectionTimeoutMS;
+  const { connection, databaseName, collection } = resolveConnection(options, warnings);
+
+  return {
+    connection,
+    databaseName,
+    collection: collection ?? DEFAULTS.collection,
+    ttlMs,
+    touchAfterMs: options.touchAfterMs ?? defaultTouchAfterMs(ttlMs),
+    cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
+    autoRemove: options.autoRemove ?? DEFAULTS.autoRemove,
+    serializer: options.serializer ?? DEFAULTS.serializer,
+    selectionTimeoutMs:
+      connection.kind === 'uri'
+        ? (connection.clientOptions.serverSelectionTimeoutMS ?? serverSelectionTimeoutMS)
+        : serverSelectionTimeoutMS,
+    warnings,
+  };
+}
+
+function readNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function resolveConnection(
+  options: SessionStoreOptions<any>,
+  warnings: StoreWarning[],
+): { connection: ConnectionInput; databaseName: string | undefined; collection: string | undefined } {
+  const dbName = typeof options.db === 'string' ? options.db : undefined;
+  if (dbName !== undefined && options.databaseName !== undefined && dbName !== options.databaseName) {
+    throw new InvalidOptionError(
+      'db',
+      'Options "db" (as a database name) and "databaseName" disagree; give only one of them.',
+    );
+  }
+  let databaseName = options.databaseName ?? dbName;
+  let collection = options.collection;
+
+  const present = CONNECTION_GROUPS.filter((group) =>
+    group.some((name) => options[name] !== undefined && !(name === 'db' && typeof options.db === 'string')),
+  );
+  if (present.length === 0) {
+    throw new InvalidOptionError(
+      'uri',
+      'No connection given. Pass exactly one of: uri, url, client, clientPromise, db (a Db), mongoose, ' +
+        'host/port/username/password/ssl, servers. Example: { uri: "mongodb://127.0.0.1:27017/app" }.',
+    );
+  }
+  if (present.length > 1) {
+    const names = present.map((group) => group.filter((n) => options[n] !== undefined).join('/'));
+    throw new InvalidOptionError(
+      names[0]!,
+      `Several connection inputs were given (${names.join(', ')}); pass exactly one of them.`,
+    );
+  }
+  const group = present[0]![0]!;
+  const clientOptions = mapLegacyClientOptions(options.connectionOptions ?? {}, 'connectionOptions', warnings);
+
+  switch (group) {
+    case 'uri':
+    case 'url': {
+      const raw = (group === 'uri' ? options.uri : options.url)!;
+      const cs = parseConnectionString(group, raw);
+      if (group === 'url') {
+        // Seed koa-session-mongo: /db/collection. Split the collection off the path.
+        const segments = cs.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+        if (segments.length > 1) {
+          const fromUrl = segments.slice(1).join('/');
+          if (collection !== undefined && collection !== fromUrl) {
+            throw new InvalidOptionError(
+              'collection',
+              'Option "collection" disagrees with the collection named by the last path segment of "url"; give only one.',
+            );
+          }
+          collection = fromUrl;
+          cs.pathname = `/${encodeURIComponent(segments[0]!)}`;
+        }
+      }
+      if (databaseName === undefined) {
+        const fromPath = decodeURIComponent(cs.pathname.replace(/^\//, ''));
+        if (fromPath) databaseName = fromPath;
+      }
+      return {
+        connection: { kind: 'uri', uri: cs.toString(), clientOptions: withSelectionTimeout(cs, clientOptions), from: group },
+        databaseName,
+        collection,
+      };
+    }
+    case 'client':
+      return { connection: { kind: 'client', client: options.client! }, databaseName, collection };
+    case 'clientPromise': {
+      const source = options.clientPromise!;
+      const get = typeof source === 'function' ? source : () => source;
+      return { connection: { kind: 'clientPromise', get }, databaseName, collection };
+    }
+    case 'db': {
+      const db = options.db as Db;
+      if (databaseName !== undefined && databaseName !== db.databaseName) {
+        throw new InvalidOptionError('databaseName', 'Option "databaseName" cannot differ from the name of the given "db".');
+      }
+      return { connection: { kind: 'db', db }, databaseName: db.databaseName, collection };
+    }
+    case 'mongoose':
+      return { connection: { kind: 'mongoose', connection: options.mongoose! }, databaseName, collection };
+    case 'host': {
+      const cs = new ConnectionString('mongodb://127.0.0.1');
+      cs.hosts = [hostPort(options.host ?? '127.0.0.1', options.port ?? DEFAULTS.port)];
+      const withAuth = { ...clientOptions };
+      if (options.username !== undefined) {
+        withAuth.auth = { username: options.username, password: options.password ?? '' };
+      } else if (options.password !== undefined) {
+        throw new InvalidOptionError('password', 'Option "password" needs "username" too.');
+      }
+      if (options.ssl !== undefined) withAuth.tls = options.ssl;
+      return {
+        connection: { kind: 'uri', uri: cs.toString(), clientOptions: withSelectionTimeout(cs, withAuth), from: 'host' },
+        databaseName,
+        collection,
+      };
+    }
+    case 'servers': {
+      const list = Array.isArray(options.servers) ? options.servers : [options.servers!];
+      const cs = new ConnectionString('mongodb://127.0.0.1');
+      cs.hosts = list.map((s) => hostPort(s.host, s.port ?? DEFAULTS.port));
+      let merged: MongoClientOptions = { ...clientOptions };
+      list.forEach((s, i) => {
+        if (s.opts !== undefined) merged = { ...mapLegacyClientOptions(s.opts, `servers[${i}].opts`, warnings), ...merged };
+      });
+      return {
+        connection: { kind: 'uri', uri: cs.toString(), clientOptions: withSelectionTimeout(cs, merged), from: 'servers' },
+        databaseName,
+        collection,
+      };
+    }
+    default:
+      throw new Error(`unreachable connection group ${group}`);
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  if (!Number.isInteger(port) || port <= 0 || port >= 65536) throw invalid('port', port, 'an integer port from 1 to 65535');
+  // IPv6 literals need brackets in a host list.
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function parseConnectionString(option: string, raw: string): ConnectionString {
+  try {
+    return new ConnectionString(raw);
+  } catch (error) {
+    // The parser's message may quote the string (and a password in it): do not forward it.
+    throw new InvalidOptionError(
+      option,
+      `Option "${option}" is not a valid MongoDB connection string; expected "mongodb://host:port/database" or "mongodb+srv://host/database".`,
+      { cause: error instanceof Error ? new Error(error.name) : undefined },
+    );
+  }
+}
+
+function withSelectionTimeout(cs: ConnectionString, clientOptions: MongoClientOptions): MongoClientOptions {
+  if (clientOptions.serverSelectionTimeoutMS !== undefined) return clientOptions;
+  const inUri = [...cs.searchParams.keys()].some((k) => k.toLowerCase() === 'serverselectiontimeoutms');
+  if (inUri) return clientOptions;
+  return { ...clientOptions, serverSelectionTimeoutMS: DEFAULTS.serverSelectionTimeoutMS };
+}
+
+/** Driver options that driver 7 refuses, from old seeds: mapped or dropped, with a warning. */
+const LEGACY_CLIENT_OPTIONS: Readonly<Record<string, string | null>> = {
+  poolSize: 'maxPoolSize',
+  auto_reconnect: null,
+  autoReconnect: null,
+  reconnectTries: null,
+  reconnectInterval: null,
+  useNewUrlParser: null,
+  useUnifiedTopology: null,
+  bufferMaxEntries: null,
+};
+
+export function mapLegacyClientOptions(
+  input: Record<string, unknown>,
+  where: string,
+  warnings: StoreWarning[],
+): MongoClientOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (!(key in LEGACY_CLIENT_OPTIONS)) {
+      out[key] = value;
+      continue;
+    }
+    const replacement = LEGACY_CLIENT_OPTIONS[key];
+    if (replacement) {
+      if (out[replacement] === undefined && input[replacement] === undefined) out[replacement] = value;
+      warnings.push({
+        code: 'LEGACY_OPTION_MAPPED',
+        message: `${where}.${key} is a legacy driver option; it was passed to the driver as "${replacement}". Rename it to silence this warning.`,
+      });
+    } else {
+      warnings.push({
+        code: 'LEGACY_OPTION_IGNORED',
+        message: `${where}.${key} has no effect with MongoDB driver 6+ (it reconnects on its own) and was ignored; remove it.`,
+      });
+    }
+  }
+  return out as MongoClientOptions;
+}
