@@ -107,6 +107,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   readonly #connection: StoreConnection;
   readonly #setup: Promise<MongoSessionError | null>;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** The last write queued per session id; see {@link SessionStore.#serialize}. */
+  readonly #writeQueues = new Map<string, Promise<unknown>>();
   #indexesReady: Promise<void> | undefined;
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
@@ -307,32 +309,33 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#run('save the session', async (col) => {
         checkId(id);
-        const expires = expiryOf(opts, this.options.ttlMs);
-        if (expires.getTime() <= Date.now()) return this.#delete(col, id);
-        const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
+        // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#encode(session);
-        if (snapshot?.format === 'lossless' && this.options.serializer === 'lossless') {
-          return this.#writeChanges(col, snapshot, stored as EncodedBody, expires, opts?.lazyKeys);
-        }
-        if (snapshot && snapshot.format !== 'foreign' && snapshot.format !== 'lossless' && encodedEqual(snapshot.stored, stored)) {
-          return this.#touch(col, snapshot, expires);
-        }
-        const now = new Date();
-        const fields = { session: stored, expires, updatedAt: now, v: FORMAT_VERSION };
-        if (snapshot) {
-          // Read before: rewrite whole (other format, or the first write of a foreign document) but never upsert.
-          const result = await col.updateOne({ _id: { $eq: id } }, { $set: fields });
-          return this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'update');
-        }
-        const result = await col.updateOne(
-          { _id: id },
-          { $set: fields, $setOnInsert: { createdAt: now } },
-          { upsert: true },
-        );
-        this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
+        return this.#serialize(id, () => this.#save(col, id, stored, opts));
       }),
       cb,
     );
+  }
+
+  async #save(col: Collection<SessionDocument>, id: string, stored: unknown, opts: WriteOptions | undefined): Promise<void> {
+    const expires = expiryOf(opts, this.options.ttlMs);
+    if (expires.getTime() <= Date.now()) return this.#delete(col, id);
+    const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
+    if (snapshot?.format === 'lossless' && this.options.serializer === 'lossless') {
+      return this.#writeChanges(col, snapshot, stored as EncodedBody, expires, opts?.lazyKeys);
+    }
+    if (snapshot && snapshot.format !== 'foreign' && snapshot.format !== 'lossless' && encodedEqual(snapshot.stored, stored)) {
+      return this.#touch(col, snapshot, expires);
+    }
+    const now = new Date();
+    const fields = { session: stored, expires, updatedAt: now, v: FORMAT_VERSION };
+    if (snapshot) {
+      // Read before: rewrite whole (another format, or the first write over a foreign document), never upsert.
+      const result = await col.updateOne({ _id: { $eq: id } }, { $set: fields });
+      return this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'update');
+    }
+    const result = await col.updateOne({ _id: id }, { $set: fields, $setOnInsert: { createdAt: now } }, { upsert: true });
+    this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
   }
 
   /**
@@ -346,11 +349,14 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#run('touch the session', async (col) => {
         checkId(id);
         const expires = expiryOf(opts, this.options.ttlMs);
-        if (expires.getTime() <= Date.now()) return this.#delete(col, id);
         const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
-        if (snapshot) return this.#touch(col, snapshot, expires);
-        const result = await col.updateOne({ _id: { $eq: id } }, { $set: { expires } });
-        if (result.matchedCount > 0) this.emit('touch', id);
+        if (snapshot && expires.getTime() > Date.now() && this.#touchNotDue(snapshot, expires)) return;
+        return this.#serialize(id, async () => {
+          if (expires.getTime() <= Date.now()) return this.#delete(col, id);
+          if (snapshot) return this.#touch(col, snapshot, expires);
+          const result = await col.updateOne({ _id: { $eq: id } }, { $set: { expires } });
+          if (result.matchedCount > 0) this.emit('touch', id);
+        });
       }),
       cb,
     );
@@ -360,7 +366,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#run('destroy the session', async (col) => {
         checkId(id);
-        await this.#delete(col, id);
+        await this.#serialize(id, () => this.#delete(col, id));
       }),
       callback,
     );
@@ -455,6 +461,27 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /**
+   * Runs writes to one session id one after another within this process.
+   * mongod applies each update atomically anyway; some compatible servers
+   * (FerretDB 1.x on SQLite) read-modify-write documents without isolation
+   * and would lose concurrent per-key updates. Writes to different sessions
+   * are not ordered against each other.
+   */
+  #serialize<T>(id: string, write: () => Promise<T>): Promise<T> {
+    const previous = this.#writeQueues.get(id);
+    const next = previous ? previous.then(write, write) : write();
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#writeQueues.set(id, settled);
+    void settled.then(() => {
+      if (this.#writeQueues.get(id) === settled) this.#writeQueues.delete(id);
+    });
+    return next;
+  }
 
   /** Runs one operation: closed check, connection wait, error wrapping, tracking for close(). */
   #run<T>(action: string, operation: (col: Collection<SessionDocument>) => Promise<T>): Promise<T> {

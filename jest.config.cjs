@@ -1,0 +1,27 @@
+/** One Jest run for the whole workspace; the test server is resolved once in global setup. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+    module: { type: 'commonjs' },
+  },
+];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/bench'].filter((dir) =>
+    require('node:fs').existsSync(dir.replace('<rootDir>', __dirname)),
+  ),
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: { '^.+\\.(t|j)sx?$': swc },
+  moduleNameMapper: {
+    '^@mongo-session/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@mongo-session/test-utils$': '<rootDir>/packages/test-utils/src/index.ts',
+  },
+  globalSetup: '<rootDir>/packages/test-utils/src/global-setup.ts',
+  globalTeardown: '<rootDir>/packages/test-utils/src/global-teardown.ts',
+  testTimeout: 60_000,
+  maxWorkers: 2,
+  // Workers share two cores with the server: keep the summary readable.
+  verbose: false,
+};

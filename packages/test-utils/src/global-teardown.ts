@@ -1,0 +1,5 @@
+import { teardownTestServer } from './server';
+
+export default async function globalTeardown(): Promise<void> {
+  await teardownTestServer();
+}

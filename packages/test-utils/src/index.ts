@@ -1,0 +1,22 @@
+export {
+  buildFerretDBLauncher,
+  freePort,
+  startFerretDB,
+  testServer,
+  testUri,
+  uniqueDatabaseName,
+  withDatabase,
+} from './server';
+export type { FerretDBInstance, TestServerInfo, TestServerKind } from './server';
+export { MongoProxy } from './proxy';
+export {
+  coreContractChecks,
+  registerChecks,
+  failingChecks,
+  MapCoreStore,
+  withBrokenDestroy,
+  withIgnoredExpiry,
+} from './conformance/core';
+export type { Check, CoreStoreLike } from './conformance/core';
+export { trackProcessFailures } from './process-failures';
+export type { ProcessFailures } from './process-failures';
