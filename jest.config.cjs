@@ -17,6 +17,9 @@ module.exports = {
   moduleNameMapper: {
     '^@mongo-session/core$': '<rootDir>/packages/core/src/index.ts',
     '^@mongo-session/test-utils$': '<rootDir>/packages/test-utils/src/index.ts',
+    '^@mongo-session/test-utils/(.*)$': '<rootDir>/packages/test-utils/src/$1',
+    // Adapters are tested from source; their packed builds are tested by each package's packaging test.
+    '^@mongo-session/(express|koa-session-store|koa-generic-session|koa|standalone)$': '<rootDir>/packages/$1/src/index.ts',
   },
   globalSetup: '<rootDir>/packages/test-utils/src/global-setup.ts',
   globalTeardown: '<rootDir>/packages/test-utils/src/global-teardown.ts',

@@ -19,3 +19,18 @@ export function packageBuild(overrides: Options = {}): Options {
     ...overrides,
   };
 }
+
+/**
+ * Adapters whose CommonJS export must be a function or a class
+ * (`require(x)(session)`, `require(x)` is the class): the ESM build is
+ * dist/index.js; the CJS build of the same source is dist/impl.cjs, and the
+ * package's `require` entry is the hand-written cjs/index.cjs (+ .d.cts),
+ * which shapes `module.exports` itself instead of leaving a bundler's
+ * `exports.default`.
+ */
+export function adapterBuild(): Options[] {
+  return [
+    packageBuild({ format: ['esm'] }),
+    packageBuild({ entry: { impl: 'src/index.ts' }, format: ['cjs'], clean: false }),
+  ];
+}

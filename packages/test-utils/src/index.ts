@@ -20,3 +20,5 @@ export {
 export type { Check, CoreStoreLike } from './conformance/core';
 export { trackProcessFailures } from './process-failures';
 export type { ProcessFailures } from './process-failures';
+export { CookieClient, closeServer, listen } from './http';
+export type { HttpResponse } from './http';
