@@ -82,8 +82,13 @@ class ClientWatcher {
         return;
       }
       const started = Date.now();
-      const db = this.client.db('admin') as Db;
-      db.command({ ping: 1 }).then(
+      // After a failed first connect, driver 7 answers every operation with
+      // "Topology is closed" until connect() is called again; connect() is a
+      // no-op on a connected client.
+      this.client
+        .connect()
+        .then(() => (this.client.db('admin') as Db).command({ ping: 1 }))
+        .then(
         () => {
           this.#pinging = false;
           this.setConnected(true);

@@ -157,10 +157,12 @@ export function toStoreError(error: unknown, action: string): MongoSessionError 
   if (isMongoSessionError(error)) return error;
   const name = (error as { name?: unknown } | null)?.name;
   const text = error instanceof Error ? error.message : String(error);
-  if (typeof name === 'string' && NETWORK_ERROR_NAMES.has(name)) {
+  const code = (error as { code?: unknown } | null)?.code;
+  // Only a server that answered sets a numeric code; anything else failed on the way there.
+  const transport = typeof name === 'string' && NETWORK_ERROR_NAMES.has(name);
+  if (transport || (typeof code !== 'number' && name !== 'BSONError')) {
     return new ConnectionError(`MongoDB could not be reached to ${action}: ${text}`, { cause: error });
   }
-  const code = (error as { code?: unknown } | null)?.code;
   const codeName = (error as { codeName?: unknown } | null)?.codeName;
   const serverCode = typeof code === 'number' ? code : undefined;
   const serverCodeName = typeof codeName === 'string' ? codeName : undefined;

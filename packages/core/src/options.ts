@@ -244,7 +244,7 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     serializer: options.serializer ?? DEFAULTS.serializer,
     selectionTimeoutMs:
       connection.kind === 'uri'
-        ? (connection.clientOptions.serverSelectionTimeoutMS ?? serverSelectionTimeoutMS)
+        ? (connection.clientOptions.serverSelectionTimeoutMS ?? selectionTimeoutInUri(connection.uri) ?? serverSelectionTimeoutMS)
         : serverSelectionTimeoutMS,
     warnings,
   };
@@ -388,10 +388,16 @@ function parseConnectionString(option: string, raw: string): ConnectionString {
   }
 }
 
+function selectionTimeoutInUri(uri: string | ConnectionString): number | undefined {
+  const cs = typeof uri === 'string' ? new ConnectionString(uri) : uri;
+  for (const [key, value] of cs.searchParams) {
+    if (key.toLowerCase() === 'serverselectiontimeoutms') return Number(value);
+  }
+  return undefined;
+}
+
 function withSelectionTimeout(cs: ConnectionString, clientOptions: MongoClientOptions): MongoClientOptions {
-  if (clientOptions.serverSelectionTimeoutMS !== undefined) return clientOptions;
-  const inUri = [...cs.searchParams.keys()].some((k) => k.toLowerCase() === 'serverselectiontimeoutms');
-  if (inUri) return clientOptions;
+  if (clientOptions.serverSelectionTimeoutMS !== undefined || selectionTimeoutInUri(cs) !== undefined) return clientOptions;
   return { ...clientOptions, serverSelectionTimeoutMS: DEFAULTS.serverSelectionTimeoutMS };
 }
 

@@ -1,0 +1,307 @@
+/**
+ * @mongo-session/express: an express-session Store (also for connect and
+ * @fastify/session) over the core. It only translates express-session's
+ * calling convention; MongoDB work is the core's.
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import {
+  type Callback,
+  InvalidOptionError,
+  type SessionData,
+  type SessionSnapshot,
+  SessionStore,
+  type SessionStoreOptions,
+  withCallback,
+} from '@mongo-session/core';
+
+/** express-session's `Store` constructor, by shape. */
+export type FrameworkStore = abstract new () => EventEmitter;
+/** What the factory accepts: the express-session module (or anything with its `Store`). */
+export interface SessionModuleLike {
+  Store?: FrameworkStore;
+}
+
+/** Options of `new MongoStore(...)`: the core's, plus connect-mongodb-session's names. */
+export interface MongoStoreOptions extends SessionStoreOptions {
+  /** connect-mongodb-session: the store lifetime in ms (same as `ttlMs`). */
+  expires?: number;
+  /** connect-mongodb-session: only the default `'_id'` is supported. */
+  idField?: string;
+  /** connect-mongodb-session: only the default `'expires'` is supported. */
+  expiresKey?: string;
+  /** connect-mongodb-session: only the default `0` is supported. */
+  expiresAfterSeconds?: number;
+}
+
+/** connect-mongo 6's option names, for {@link MongoStore.create}. */
+export interface ConnectMongoOptions extends Partial<SessionStoreOptions> {
+  mongoUrl?: string;
+  dbName?: string;
+  collectionName?: string;
+  mongoOptions?: SessionStoreOptions['connectionOptions'];
+  /** Seconds. */
+  ttl?: number;
+  /** Minutes. */
+  autoRemoveInterval?: number;
+  /** Seconds. */
+  touchAfter?: number;
+  stringify?: boolean;
+  serialize?: (session: SessionData) => unknown;
+  unserialize?: (stored: unknown) => SessionData;
+  transformId?: unknown;
+  timestamps?: boolean;
+  writeOperationOptions?: unknown;
+  crypto?: unknown;
+  cryptoAdapter?: unknown;
+}
+
+/** express-session types its callbacks' results with its own SessionData: accept any. */
+type LooseCallback = (error: any, result?: any) => void;
+type Sess = SessionData & { cookie?: { expires?: Date | string | null; maxAge?: number | null } };
+
+/** express-session's Store when installed: resolved once, lazily optional. */
+function loadFrameworkStore(): FrameworkStore | undefined {
+  try {
+    return (createRequire(import.meta.url)('express-session') as SessionModuleLike).Store;
+  } catch {
+    return undefined;
+  }
+}
+const FrameworkBase = (loadFrameworkStore() ?? EventEmitter) as new () => EventEmitter;
+
+/** Snapshots read by `get`, keyed by the body it returned, then by the Session object built from it. */
+const loadedBodies = new WeakMap<object, SessionSnapshot>();
+const requestSnapshots = new WeakMap<object, SessionSnapshot>();
+const FORWARDED = ['connect', 'disconnect', 'warning', 'create', 'update', 'touch', 'destroy'] as const;
+const LAZY_KEYS = ['cookie'] as const;
+
+export class MongoStore extends FrameworkBase {
+  /** The core store doing the work. */
+  readonly core: SessionStore;
+  /** From express-session's Store (absent when express-session is not installed). */
+  declare regenerate: (req: any, callback: (error?: any) => any) => void;
+  /** From express-session's Store (absent when express-session is not installed). */
+  declare load: (sid: string, callback: (error: any, session?: any) => any) => void;
+
+  /** A store from connect-mongo 6 option names. */
+  static create(options: ConnectMongoOptions): MongoStore {
+    return new this(fromConnectMongo(options));
+  }
+
+  /** `callback` (connect-mongodb-session) fires once after the first connection attempt with null or the error. */
+  constructor(options: MongoStoreOptions, callback?: (error: Error | null) => void) {
+    super();
+    const { expires, idField, expiresKey, expiresAfterSeconds, ...rest } = options ?? ({} as MongoStoreOptions);
+    seedDefaultOnly('idField', idField, '_id');
+    seedDefaultOnly('expiresKey', expiresKey, 'expires');
+    seedDefaultOnly('expiresAfterSeconds', expiresAfterSeconds, 0);
+    if (expires !== undefined && rest.ttlMs !== undefined) {
+      throw new InvalidOptionError('expires', 'Options "expires" and "ttlMs" both set the lifetime; give only "ttlMs".');
+    }
+    this.core = new SessionStore(expires === undefined ? rest : { ...rest, ttlMs: expires });
+    this.core.on('error', (error) => {
+      // Reaches the app only if it listens: an unhandled 'error' event would crash it.
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    });
+    const forwarding = new Set<string>();
+    this.on('newListener', (name: string | symbol) => {
+      if (typeof name !== 'string' || forwarding.has(name) || !(FORWARDED as readonly string[]).includes(name)) return;
+      forwarding.add(name);
+      this.core.on(name as (typeof FORWARDED)[number], (...args: unknown[]) => this.emit(name, ...args));
+    });
+    if (typeof callback === 'function') withCallback(this.core.ready(), (error) => callback(error ?? null));
+  }
+
+  /** True while connected, false after `disconnect`, undefined before the first attempt ends. */
+  get connected(): boolean | undefined {
+    return this.core.connected;
+  }
+
+  get(sid: string, callback?: LooseCallback): Promise<SessionData | null> {
+    const loaded = this.core.load(sid).then((found) => {
+      if (!found) return null;
+      loadedBodies.set(found.session, found.snapshot);
+      return found.session;
+    });
+    return withCallback(loaded, callback);
+  }
+
+  set(sid: string, session: Sess, callback?: Callback<void>): Promise<void> {
+    const snapshot = requestSnapshots.get(session);
+    return withCallback(this.core.set(sid, session, { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS }), callback);
+  }
+
+  touch(sid: string, session: Sess, callback?: Callback<void>): Promise<void> {
+    const snapshot = requestSnapshots.get(session);
+    return withCallback(this.core.touch(sid, { ...expiryOf(session), snapshot }), callback);
+  }
+
+  destroy(sid: string, callback?: Callback<void>): Promise<void> {
+    return withCallback(this.core.destroy(sid), callback);
+  }
+
+  /** Every live session, as express-session's MemoryStore gives them: an object keyed by session id. */
+  all(callback?: LooseCallback): Promise<Record<string, SessionData>> {
+    const listed = this.core.all().then((list) => Object.fromEntries(list.map((s) => [s.id, s.session])));
+    return withCallback(listed, callback);
+  }
+
+  length(callback?: Callback<number>): Promise<number> {
+    return withCallback(this.core.length(), callback);
+  }
+
+  clear(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.core.clear(), callback);
+  }
+
+  close(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.core.close(), callback);
+  }
+
+  /** express-session builds the request's Session here: it inherits the snapshot `get` read for its body. */
+  // Typed as express-session's (its Request and Session types are not ours to depend on).
+  createSession(req: any, sess: any): any {
+    const base = (Object.getPrototypeOf(MongoStore.prototype) as { createSession?: MongoStore['createSession'] }).createSession;
+    if (typeof base !== 'function') throw new Error('createSession needs express-session: pass it to the factory or install it.');
+    const snapshot = loadedBodies.get(sess);
+    const session = base.call(this, req, sess);
+    if (snapshot) requestSnapshots.set(session, snapshot);
+    return session;
+  }
+}
+
+function seedDefaultOnly(option: string, value: unknown, only: unknown): void {
+  if (value === undefined || value === only) return;
+  throw new InvalidOptionError(
+    option,
+    `Option "${option}" is only supported with its default (${JSON.stringify(only)}): documents use _id and a date "expires" ` +
+      'with a TTL index at expiry. Remove the option; sessions in the old layout are still read.',
+  );
+}
+
+function expiryOf(session: Sess | undefined): { expires?: Date; ttlMs?: number } {
+  const cookie = session?.cookie;
+  const expires = cookie?.expires;
+  if (expires) {
+    const date = expires instanceof Date ? expires : new Date(expires);
+    if (!Number.isNaN(date.getTime())) return { expires: date };
+  }
+  return typeof cookie?.maxAge === 'number' ? { ttlMs: cookie.maxAge } : {};
+}
+
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  transformId: 'session ids are stored as given; transform them in express-session\'s "genid" instead.',
+  writeOperationOptions: 'set the write concern on the client: mongoOptions: { writeConcern: { w: "majority" } } or w= in mongoUrl.',
+  crypto: 'encryption is not built in; pass serialize/unserialize (or serializer: { serialize, deserialize }) that encrypt and decrypt.',
+  cryptoAdapter: 'encryption is not built in; pass serialize/unserialize (or serializer: { serialize, deserialize }) that encrypt and decrypt.',
+};
+
+/** Maps connect-mongo 6 option names onto the core's. */
+function fromConnectMongo(options: ConnectMongoOptions): SessionStoreOptions {
+  const { mongoUrl, dbName, collectionName, mongoOptions, ttl, autoRemoveInterval, touchAfter, stringify, serialize, unserialize, timestamps, ...rest } =
+    options ?? ({} as ConnectMongoOptions);
+  for (const [name, how] of Object.entries(UNSUPPORTED)) {
+    if ((rest as Record<string, unknown>)[name] !== undefined) {
+      throw new InvalidOptionError(name, `connect-mongo option "${name}" is not supported: ${how}`);
+    }
+  }
+  if (timestamps === false) {
+    throw new InvalidOptionError('timestamps', 'connect-mongo option "timestamps: false" is not supported: documents always carry createdAt and updatedAt; remove the option.');
+  }
+  if ((serialize === undefined) !== (unserialize === undefined)) {
+    throw new InvalidOptionError(serialize ? 'unserialize' : 'serialize', 'connect-mongo options "serialize" and "unserialize" must be given together.');
+  }
+  const mapped: SessionStoreOptions = { ...(rest as SessionStoreOptions) };
+  const set = <K extends keyof SessionStoreOptions>(key: K, value: SessionStoreOptions[K] | undefined) => {
+    if (value !== undefined) mapped[key] = value;
+  };
+  set('uri', mongoUrl);
+  set('databaseName', dbName);
+  set('collection', collectionName);
+  set('connectionOptions', mongoOptions);
+  set('ttlMs', seconds('ttl', ttl, 1000));
+  set('cleanupIntervalMs', seconds('autoRemoveInterval', autoRemoveInterval, 60_000));
+  set('touchAfterMs', seconds('touchAfter', touchAfter, 1000));
+  if (serialize && unserialize) mapped.serializer = { serialize, deserialize: unserialize };
+  else if (stringify !== undefined) mapped.serializer = stringify ? 'json' : 'lossless';
+  return mapped;
+}
+
+function seconds(option: string, value: number | undefined, unitMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(option, `connect-mongo option "${option}" must be a finite number, 0 or more.`);
+  }
+  return value * unitMs;
+}
+
+/** `MongoDBStore` as connect-mongodb-session returns it: a class that may also be called without `new`. */
+export interface MongoDBStoreConstructor {
+  new (options: MongoStoreOptions, callback?: (error: Error | null) => void): MongoStore;
+  (options: MongoStoreOptions, callback?: (error: Error | null) => void): MongoStore;
+  readonly prototype: MongoStore;
+  create(options: ConnectMongoOptions): MongoStore;
+}
+
+const constructors = new WeakMap<object, MongoDBStoreConstructor>();
+
+function callable(cls: typeof MongoStore): MongoDBStoreConstructor {
+  return new Proxy(cls, { apply: (target, _this, args: ConstructorParameters<typeof MongoStore>) => new target(...args) }) as never;
+}
+
+/**
+ * connect-mongodb-session's factory: `require('@mongo-session/express')(session)`
+ * returns the store class, built on that express-session's `Store`.
+ */
+function connectMongoDBSession(session?: SessionModuleLike): MongoDBStoreConstructor {
+  const Store = session?.Store;
+  const key: object = typeof Store === 'function' && (Store as unknown) !== FrameworkBase ? Store : MongoStore;
+  let made = constructors.get(key);
+  if (!made) {
+    if (key === MongoStore) {
+      made = callable(MongoStore);
+    } else {
+      // Another copy of express-session: its regenerate/load/createSession, our store.
+      const theirs = (key as { prototype: Record<string, unknown> }).prototype;
+      class MongoDBStore extends MongoStore {
+        override createSession(req: any, sess: any): any {
+          const snapshot = loadedBodies.get(sess);
+          const created = (theirs['createSession'] as MongoStore['createSession']).call(this, req, sess);
+          if (snapshot) requestSnapshots.set(created, snapshot);
+          return created;
+        }
+      }
+      for (const name of ['regenerate', 'load']) {
+        if (typeof theirs[name] === 'function') Object.defineProperty(MongoDBStore.prototype, name, { value: theirs[name], writable: true, configurable: true });
+      }
+      made = callable(MongoDBStore);
+    }
+    constructors.set(key, made);
+  }
+  return made;
+}
+
+export interface ConnectMongoDBSession {
+  (session?: SessionModuleLike): MongoDBStoreConstructor;
+  MongoStore: typeof MongoStore;
+  default: ConnectMongoDBSession;
+}
+
+const factory = connectMongoDBSession as ConnectMongoDBSession;
+factory.MongoStore = MongoStore;
+factory.default = factory;
+
+export default factory;
+export { factory as connectMongoDBSession };
+export {
+  ErrorCode,
+  MongoSessionError,
+  InvalidOptionError,
+  ConnectionError,
+  OperationError,
+  SerializationError,
+  StoreClosedError,
+  closeAll,
+} from '@mongo-session/core';
+export type { Callback, SessionData, SessionStoreOptions } from '@mongo-session/core';

@@ -1,0 +1,19 @@
+import type {
+  KoaSession as _KoaSession,
+  MongoDBStore as _MongoDBStore,
+  MongoDBStoreConstructor,
+  MongoDBStoreOptions as _MongoDBStoreOptions,
+} from '../dist/impl.cjs';
+
+declare const MongoDBStore: MongoDBStoreConstructor & {
+  readonly MongoDBStore: MongoDBStoreConstructor;
+  readonly default: MongoDBStoreConstructor;
+};
+
+declare namespace MongoDBStore {
+  type KoaSession = _KoaSession;
+  type MongoDBStoreOptions = _MongoDBStoreOptions;
+  type Instance = _MongoDBStore;
+}
+
+export = MongoDBStore;

@@ -1,0 +1,122 @@
+/**
+ * A MongoDB store for koa-generic-session 2.x (replaces koa-mongodb-session).
+ * It translates koa-generic-session's calling convention; all MongoDB work is
+ * the core's.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  SessionStore,
+  withCallback,
+  type Callback,
+  type SessionSnapshot,
+  type SessionStoreOptions,
+} from '@mongo-session/core';
+
+/** A koa-generic-session session object (its `cookie` included). */
+export type KoaSession = Record<string, any>;
+
+/**
+ * Seed koa-mongodb-session's options (`uri`, `collection`) plus every core
+ * option, passed through unchanged.
+ */
+export type MongoDBStoreOptions = SessionStoreOptions<KoaSession>;
+
+/** Events re-emitted from the core store. */
+const FORWARDED = new Set<string | symbol>(['connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy']);
+
+class MongoDBStoreImpl extends EventEmitter {
+  readonly #core: SessionStore<KoaSession>;
+  /** What `get` read, keyed by the object it returned: koa-generic-session hands that object back to `set`. */
+  readonly #snapshots = new WeakMap<object, SessionSnapshot>();
+
+  constructor(options: MongoDBStoreOptions, callback?: Callback<void>) {
+    super();
+    this.#core = new SessionStore<KoaSession>(options);
+    // Forward a core event once someone listens for it here, so that without
+    // listeners the core keeps its own behaviour (errors unemitted, warnings
+    // as process warnings once).
+    const forwarding = new Set<string | symbol>();
+    this.on('newListener', (event: string | symbol) => {
+      if (!FORWARDED.has(event) || forwarding.has(event)) return;
+      forwarding.add(event);
+      this.#core.on(event as 'connect', (...args: unknown[]) => {
+        if (this.listenerCount(event) > 0) this.emit(event, ...args);
+        else if (event === 'warning') process.emitWarning(String((args[0] as { message?: unknown })?.message));
+      });
+    });
+    // Seed behaviour: the callback fires once after the first connection attempt, with null or the error.
+    if (typeof callback === 'function') void withCallback(this.#core.ready(), callback).catch(() => undefined);
+  }
+
+  /** The session stored under `sid`, or null. */
+  async get(sid: string): Promise<KoaSession | null> {
+    const loaded = await this.#core.load(sid);
+    if (!loaded) return null;
+    this.#snapshots.set(loaded.session, loaded.snapshot);
+    return loaded.session;
+  }
+
+  /**
+   * Stores `sess` for `ttlMs` milliseconds (the core's `ttlMs` when absent; 0 or
+   * less deletes). An object `get` returned is written relative to what was read.
+   */
+  async set(sid: string, sess: KoaSession, ttlMs?: number): Promise<void> {
+    const snapshot = sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined;
+    const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
+    // The core skips an unchanged save (a `rolling` one) while the stored expiry is within
+    // `touchAfterMs` of the new one; with a per-call ttl shorter than that allows, an active
+    // session would lapse. Cap the window at half this call's ttl by marking the touch due.
+    if (snapshot && ttl.ttlMs !== undefined && ttl.ttlMs > 0) {
+      const window = Math.min(this.#core.options.touchAfterMs, ttl.ttlMs / 2);
+      if (snapshot.expires.getTime() < Date.now() + ttl.ttlMs - window) snapshot.expires = new Date(0);
+    }
+    await this.#core.set(sid, sess, { ...ttl, snapshot });
+  }
+
+  async destroy(sid: string): Promise<void> {
+    await this.#core.destroy(sid);
+  }
+
+  /** Resolves once connected; rejects with the first connection error. */
+  ready(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#core.ready(), callback);
+  }
+
+  /** True while connected, false after `disconnect`, undefined before the first attempt ends. */
+  get connected(): boolean | undefined {
+    return this.#core.connected;
+  }
+
+  /** Waits for writes in flight and releases the connection (a client you passed stays open). */
+  close(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#core.close(), callback);
+  }
+
+  /** Deletes every session in the collection. */
+  clear(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#core.clear(), callback);
+  }
+
+  /** The number of live sessions. */
+  length(callback?: Callback<number>): Promise<number> {
+    return withCallback(this.#core.length(), callback);
+  }
+}
+
+Object.defineProperty(MongoDBStoreImpl, 'name', { value: 'MongoDBStore' });
+
+/** A MongoDBStore instance. */
+export type MongoDBStore = MongoDBStoreImpl;
+
+/** The class; callable without `new` as the seed allowed. */
+export interface MongoDBStoreConstructor {
+  new (options: MongoDBStoreOptions, callback?: Callback<void>): MongoDBStore;
+  (options: MongoDBStoreOptions, callback?: Callback<void>): MongoDBStore;
+  readonly prototype: MongoDBStore;
+}
+
+export const MongoDBStore = new Proxy(MongoDBStoreImpl, {
+  apply: (target, _this, args: [MongoDBStoreOptions, Callback<void>?]) => new target(...args),
+}) as unknown as MongoDBStoreConstructor;
+
+export default MongoDBStore;

@@ -1,0 +1,126 @@
+/**
+ * Seed koa-mongodb-session's two README examples, run with only the package
+ * name changed (and the connection string pointed at the test server), against
+ * the BUILT package in a child process.
+ */
+import { dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { runExample } from '@mongo-session/test-utils/run-example';
+
+const packageDir = join(__dirname, '..');
+// The examples require koa-convert, which koa 2 depends on; it is not a devDependency of this package.
+const koaConvertDir = dirname(dirname(require.resolve('koa-convert', { paths: [realpathSync(join(packageDir, 'node_modules/koa2'))] })));
+const env = { NODE_PATH: koaConvertDir };
+
+const first = `
+    const Koa = require('koa');
+    const session = require('koa-generic-session');
+    const convert = require('koa-convert');
+    const MongoDBStore = require('@mongo-session/koa-generic-session');
+
+    const app = new Koa();
+    const store = new MongoDBStore(
+      {
+        uri: 'mongodb://localhost:27017/connect_mongodb_session_test',
+        collection: 'mySessions'
+      });
+
+    // Catch errors
+    store.on('error', function(error) {
+      assert.ifError(error);
+      assert.ok(false);
+    });
+
+    app.keys = ['This is a secret']
+
+    app.use(convert(session({
+      cookie: {
+        maxAge: 1000 * 60 * 60 * 24 * 7 // 1 week
+      },
+      store
+    })))
+
+    app.use(ctx => {
+      ctx.body = \`Hello \${JSON.stringify(ctx.session)}\`;
+    });
+
+    app.listen(3000);
+`;
+
+const second = `
+    const Koa = require('koa');
+    const session = require('koa-generic-session');
+    const convert = require('koa-convert');
+    const MongoDBStore = require('@mongo-session/koa-generic-session');
+
+    const app = new Koa();
+    const store = new MongoDBStore(
+      {
+        uri: 'mongodb://bad.host:27000/connect_mongodb_session_test?connectTimeoutMS=10',
+        collection: 'mySessions'
+      },
+      function(error) {
+        // Should have gotten an error
+      });
+
+    store.on('error', function(error) {
+      // Also get an error here
+    });
+
+    app.keys = ['This is a secret']
+
+    app.use(convert(session({
+      cookie: {
+        maxAge: 1000 * 60 * 60 * 24 * 7 // 1 week
+      },
+      store
+    })))
+
+    app.use(ctx => {
+      ctx.body = \`Hello \${JSON.stringify(ctx.session)}\`;
+    });
+
+    app.listen(3000);
+`;
+
+describe('seed koa-mongodb-session README examples', () => {
+  it('example 1 answers with a session and emits no error (its listener would throw)', async () => {
+    const source = first.replace('mongodb://localhost:27017/connect_mongodb_session_test', testUri(uniqueDatabaseName('kgs_seed')));
+    let body = '';
+    const run = await runExample(packageDir, source, {
+      env,
+      visit: async (base) => {
+        const client = new CookieClient(base);
+        const response = await client.get('/');
+        expect(response.status).toBe(200);
+        body = response.text;
+        // Let any late error event surface before the process is stopped.
+        await new Promise((r) => setTimeout(r, 500));
+      },
+    });
+    expect(body).toMatch(/^Hello \{"cookie":\{.*"maxAge":604800000/);
+    expect(run.code).toBeNull();
+    expect(run.stderr).not.toMatch(/ReferenceError|AssertionError|Unhandled/);
+  });
+
+  it('example 2 (unreachable host): the process lives on after the connection fails', async () => {
+    const statuses: number[] = [];
+    const run = await runExample(packageDir, second, {
+      env,
+      timeoutMs: 40_000,
+      visit: async (base) => {
+        const client = new CookieClient(base);
+        statuses.push((await client.get('/')).status);
+        // Past the first connection attempt (5 s server selection): callback and error event have fired.
+        await new Promise((r) => setTimeout(r, 6500));
+        statuses.push((await client.get('/')).status);
+      },
+    });
+    // Before the attempt ends, a new unmodified session never reaches the store (200). After it, the store has
+    // emitted 'disconnect' and koa-generic-session refuses requests ("session store is unavailable") until 'connect'.
+    expect(statuses).toEqual([200, 500]);
+    expect(run.code).toBeNull();
+    expect(run.stderr).not.toMatch(/Unhandled|uncaught/i);
+  });
+});

@@ -1,0 +1,19 @@
+import type {
+  CreateOptions as _CreateOptions,
+  KoaSessionStoreLayer as _KoaSessionStoreLayer,
+  create as _create,
+  closeConnections as _closeConnections,
+} from '../dist/impl.cjs';
+
+declare const koaSessionStore: {
+  readonly create: typeof _create;
+  readonly closeConnections: typeof _closeConnections;
+  readonly default: { readonly create: typeof _create; readonly closeConnections: typeof _closeConnections };
+};
+
+declare namespace koaSessionStore {
+  type CreateOptions = _CreateOptions;
+  type KoaSessionStoreLayer = _KoaSessionStoreLayer;
+}
+
+export = koaSessionStore;

@@ -1,0 +1,176 @@
+/**
+ * A MongoDB storage layer for koa-session-store 2.x (replaces koa-session-mongo).
+ * It maps koa-session-mongo's options onto the core's and translates the
+ * layer's `load` / `save` / `remove`; all MongoDB work is the core's.
+ */
+import { EventEmitter } from 'node:events';
+import type { Db } from 'mongodb';
+import {
+  InvalidOptionError,
+  SerializationError,
+  SessionStore,
+  withCallback,
+  type Callback,
+  type MongooseConnectionLike,
+  type SessionData,
+  type SessionStoreOptions,
+  type StoreWarning,
+} from '@mongo-session/core';
+
+/** koa-session-mongo's options, plus the core options passed through unchanged. */
+export interface CreateOptions extends Omit<SessionStoreOptions, 'db' | 'mongoose' | 'url' | 'ttlMs' | 'serializer'> {
+  /** A database name, or a `Db` you own (then host, port, username, password and ssl are ignored). */
+  db?: string | Db;
+  /** Session lifetime in seconds, refreshed while the session is in use; default two weeks. */
+  expirationTime?: number;
+  /** Accepted for compatibility; the driver reconnects on its own (one warning). */
+  auto_reconnect?: boolean;
+  /** `mongodb://user:pass@host:port/database/collection`; wins over every option but `mongoose`. */
+  url?: string;
+  /** A mongoose Connection (`mongoose.connection`); wins over every other connection option. */
+  mongoose?: MongooseConnectionLike;
+}
+
+const DEFAULT_HOST = '127.0.0.1';
+const OTHER_INPUTS = ['uri', 'client', 'clientPromise', 'servers'] as const;
+const FORWARDED = new Set<string | symbol>(['connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy']);
+
+/** Stores created by `create()` and not yet closed, for `closeConnections()`. */
+const created = new Set<KoaSessionStoreLayer>();
+
+/** The storage layer koa-session-store calls: `load`, `save`, `remove`. */
+export class KoaSessionStoreLayer extends EventEmitter {
+  readonly #core: SessionStore<SessionData>;
+
+  constructor(options: CreateOptions = {}) {
+    super();
+    const { coreOptions, ignored, winner } = toCoreOptions(options);
+    this.#core = construct(coreOptions, ignored, options);
+    const forwarding = new Set<string | symbol>();
+    this.on('newListener', (event: string | symbol) => {
+      if (!FORWARDED.has(event) || forwarding.has(event)) return;
+      forwarding.add(event);
+      this.#core.on(event as 'connect', (...args: unknown[]) => this.#emitOrWarn(event, args));
+    });
+    if (ignored.length > 0) {
+      const warning: StoreWarning = {
+        code: 'IGNORED_OPTIONS',
+        message: `Option(s) ${ignored.map((n) => `"${n}"`).join(', ')} ignored: "${winner}" takes precedence (mongoose > url > the rest).`,
+      };
+      setImmediate(() => this.#emitOrWarn('warning', [warning]));
+    }
+    created.add(this);
+  }
+
+  #emitOrWarn(event: string | symbol, args: unknown[]): void {
+    if (this.listenerCount(event) > 0) this.emit(event, ...args);
+    else if (event === 'warning') {
+      const { message, code } = args[0] as StoreWarning;
+      process.emitWarning(message, { type: 'MongoSessionWarning', code });
+    }
+  }
+
+  /** The JSON string saved for `sid`, or undefined. Refreshes the expiry lazily (an active session stays). */
+  async load(sid: string): Promise<string | undefined> {
+    const loaded = await this.#core.load(sid);
+    if (!loaded) return undefined;
+    await this.#core.touch(sid, { snapshot: loaded.snapshot });
+    return JSON.stringify(loaded.session);
+  }
+
+  /** Saves the whole session (koa-session-store hands over a JSON string). */
+  async save(sid: string, json: string): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse(json);
+    } catch {
+      throw new SerializationError('koa-session-store passed session data that is not valid JSON.');
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new SerializationError('koa-session-store passed session data that is not a JSON object.');
+    }
+    await this.#core.set(sid, body as SessionData);
+  }
+
+  async remove(sid: string): Promise<void> {
+    await this.#core.destroy(sid);
+  }
+
+  /** Resolves once connected; rejects with the first connection error. */
+  ready(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#core.ready(), callback);
+  }
+
+  get connected(): boolean | undefined {
+    return this.#core.connected;
+  }
+
+  /** Waits for writes in flight and releases the connection (a Db or mongoose connection you passed stays open). */
+  close(callback?: Callback<void>): Promise<void> {
+    created.delete(this);
+    return withCallback(this.#core.close(), callback);
+  }
+}
+
+function toCoreOptions(options: CreateOptions): { coreOptions: SessionStoreOptions; ignored: string[]; winner: string } {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'create() takes an options object, e.g. { db: "app" }.');
+  }
+  const { expirationTime, auto_reconnect, mongoose, url, db, host, port, username, password, ssl, ...rest } = options;
+  const given = (entries: Record<string, unknown>) => Object.keys(entries).filter((k) => entries[k] !== undefined);
+  const discrete = { host, port, username, password, ssl };
+  const coreOptions: SessionStoreOptions = { ...rest };
+  let ignored: string[] = [];
+  let winner = '';
+  if (mongoose !== undefined) {
+    coreOptions.mongoose = mongoose;
+    [ignored, winner] = [given({ url, db, ...discrete }), 'mongoose'];
+  } else if (url !== undefined) {
+    coreOptions.url = url;
+    [ignored, winner] = [given({ db, ...discrete }), 'url'];
+  } else if (db !== undefined && typeof db !== 'string') {
+    coreOptions.db = db;
+    [ignored, winner] = [given(discrete), 'db'];
+  } else {
+    Object.assign(coreOptions, { db, ...discrete });
+    if (!OTHER_INPUTS.some((name) => rest[name] !== undefined)) coreOptions.host = host ?? DEFAULT_HOST;
+  }
+  if (expirationTime !== undefined) {
+    if (typeof expirationTime !== 'number' || !Number.isFinite(expirationTime) || expirationTime <= 0) {
+      throw new InvalidOptionError('expirationTime', 'Option "expirationTime" must be a positive number of seconds.');
+    }
+    coreOptions.ttlMs = expirationTime * 1000;
+  }
+  // The core maps legacy driver options and warns once that this one has no effect.
+  if (auto_reconnect !== undefined) coreOptions.connectionOptions = { ...rest.connectionOptions, auto_reconnect };
+  for (const name of Object.keys(coreOptions) as (keyof SessionStoreOptions)[]) {
+    if (coreOptions[name] === undefined) delete coreOptions[name];
+  }
+  return { coreOptions, ignored, winner };
+}
+
+/** A collection named by `url` wins over `collection` (the seed's precedence): retried without it. */
+function construct(coreOptions: SessionStoreOptions, ignored: string[], options: CreateOptions): SessionStore<SessionData> {
+  try {
+    return new SessionStore<SessionData>(coreOptions);
+  } catch (error) {
+    const urlWins = coreOptions.url !== undefined && options.collection !== undefined;
+    if (!urlWins || (error as InvalidOptionError).option !== 'collection') throw error;
+    const { collection: _dropped, ...withoutCollection } = coreOptions;
+    ignored.push('collection');
+    return new SessionStore<SessionData>(withoutCollection);
+  }
+}
+
+/** A storage layer for koa-session-store's `store` option. */
+export function create(options: CreateOptions = {}): KoaSessionStoreLayer {
+  return new KoaSessionStoreLayer(options);
+}
+
+/** Closes every store `create()` made (connections you passed in stay open). */
+export async function closeConnections(callback?: Callback<void>): Promise<void> {
+  const closing = Promise.allSettled([...created].map((store) => store.close())).then(() => undefined);
+  return withCallback(closing, callback);
+}
+
+export default { create, closeConnections };

@@ -1,0 +1,164 @@
+/**
+ * A MongoDB store for koa-session 7 (`store` option). It translates
+ * koa-session's calling convention onto @mongo-session/core; all MongoDB work
+ * is the core's.
+ */
+import {
+  ErrorCode,
+  SessionStore,
+  type LoadedSession,
+  type SessionData,
+  type SessionStoreOptions,
+  type StoreEventMap,
+  InvalidOptionError,
+} from '@mongo-session/core';
+
+const DAY = 24 * 60 * 60 * 1000;
+/** koa-session's own bookkeeping keys: their change alone is a (lazy) touch. */
+const LAZY_KEYS = Object.freeze(['_expire', '_maxAge']);
+
+export interface KoaStoreOptions extends SessionStoreOptions {
+  /** Server-side lifetime of a session whose cookie has `maxAge: 'session'`, in ms; default one day. */
+  sessionCookieTtlMs?: number;
+}
+
+/** What koa-session passes as the last argument of `get` / `set` / `destroy`. */
+export interface KoaStoreCallOptions {
+  ctx?: object;
+  rolling?: boolean;
+  changed?: boolean;
+}
+
+type Listener<E extends keyof StoreEventMap> = (...args: StoreEventMap[E]) => void;
+
+/** The object given to koa-session's `store` option. */
+export class KoaSessionStore {
+  /** The core store underneath (for `all()`, `length()`, `clear()`, ...). */
+  readonly core: SessionStore;
+  readonly sessionCookieTtlMs: number;
+  /** What `get` read in each request, so that `set` writes relative to it. */
+  readonly #loaded = new WeakMap<object, LoadedSession>();
+
+  constructor(options: KoaStoreOptions) {
+    const { sessionCookieTtlMs, ...coreOptions } = options ?? ({} as KoaStoreOptions);
+    if (sessionCookieTtlMs !== undefined && !(typeof sessionCookieTtlMs === 'number' && Number.isFinite(sessionCookieTtlMs) && sessionCookieTtlMs > 0)) {
+      throw new InvalidOptionError(
+        'sessionCookieTtlMs',
+        'Option "sessionCookieTtlMs" must be a positive, finite number of milliseconds.',
+      );
+    }
+    this.sessionCookieTtlMs = sessionCookieTtlMs ?? DAY;
+    this.core = new SessionStore(coreOptions);
+  }
+
+  /** Called by koa-session at the start of a request. Resolves the session or null. */
+  async get(key: string, _maxAge?: number | 'session', options?: KoaStoreCallOptions): Promise<SessionData | null> {
+    let loaded: LoadedSession | null;
+    try {
+      loaded = await this.core.load(key);
+    } catch (error) {
+      // A cookie value the store cannot take as an id is the client's doing: a new session.
+      if (isInvalidId(error)) return null;
+      throw error;
+    }
+    const ctx = options?.ctx;
+    if (ctx && typeof ctx === 'object') {
+      if (loaded) this.#loaded.set(ctx, loaded);
+      else this.#loaded.delete(ctx);
+    }
+    return loaded ? loaded.session : null;
+  }
+
+  /**
+   * Called by koa-session to save. `maxAge` is the cookie's plus 10 s, or `'session'`.
+   * `changed: false` (rolling, renew, forced saves) writes lazily.
+   */
+  async set(key: string, sess: SessionData, maxAge?: number | 'session', options?: KoaStoreCallOptions): Promise<void> {
+    const ttlMs = typeof maxAge === 'number' ? maxAge : maxAge === 'session' ? this.sessionCookieTtlMs : this.core.options.ttlMs;
+    const expires = new Date(Date.now() + ttlMs);
+    const ctx = options?.ctx;
+    const loaded = ctx && typeof ctx === 'object' ? this.#loaded.get(ctx) : undefined;
+    const snapshot = loaded?.snapshot.id === key ? loaded.snapshot : undefined;
+    if (!snapshot) return this.core.set(key, sess, { expires });
+    // A touch must come early enough that the stored `_expire` never lapses while
+    // the session is in use: skipped only while half the cookie's lifetime remains.
+    const lifetime = typeof sess['_maxAge'] === 'number' ? sess['_maxAge'] : ttlMs;
+    const window = Math.min(this.core.options.touchAfterMs, lifetime / 2);
+    if (options?.changed === false && sameData(loaded!.session, sess) && snapshot.expires.getTime() >= expires.getTime() - window) {
+      return; // a touch that is not due yet
+    }
+    const lazy = window >= this.core.options.touchAfterMs;
+    await this.core.set(key, sess, { expires, snapshot, ...(lazy ? { lazyKeys: LAZY_KEYS } : {}) });
+  }
+
+  /** Called by koa-session for `ctx.session = null` and `regenerate()`. */
+  async destroy(key: string, options?: KoaStoreCallOptions): Promise<void> {
+    const ctx = options?.ctx;
+    if (ctx && typeof ctx === 'object') this.#loaded.delete(ctx);
+    try {
+      await this.core.destroy(key);
+    } catch (error) {
+      if (!isInvalidId(error)) throw error;
+    }
+  }
+
+  /** Resolves once connected; rejects with the first connection error. */
+  ready(): Promise<void> {
+    return this.core.ready();
+  }
+
+  /** Waits for writes in flight and releases the connection (a client you passed in stays open). */
+  close(): Promise<void> {
+    return this.core.close();
+  }
+
+  get connected(): boolean | undefined {
+    return this.core.connected;
+  }
+
+  // Events are the core's: connect, disconnect, error, warning, create, update, touch, destroy.
+  on<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
+    this.core.on(event, listener as never);
+    return this;
+  }
+
+  once<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
+    this.core.once(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
+    this.core.off(event, listener as never);
+    return this;
+  }
+
+  removeListener<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
+    return this.off(event, listener);
+  }
+}
+
+/** Creates the store for koa-session's `store` option. */
+export function createStore(options: KoaStoreOptions): KoaSessionStore {
+  return new KoaSessionStore(options);
+}
+
+function isInvalidId(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === ErrorCode.InvalidSessionId;
+}
+
+/** Equal apart from koa-session's bookkeeping keys (its key order is stable between read and save). */
+function sameData(previous: SessionData, next: SessionData): boolean {
+  const strip = (body: SessionData) => {
+    const rest: SessionData = { ...body };
+    for (const key of LAZY_KEYS) delete rest[key];
+    return JSON.stringify(rest);
+  };
+  try {
+    return strip(previous) === strip(next);
+  } catch {
+    return false;
+  }
+}
+
+export default createStore;
+export type { SessionData, StoreEventMap } from '@mongo-session/core';

@@ -1,0 +1,23 @@
+import type {
+  MongoSessFunction,
+  Session as SessionClass,
+  SessionUsageError as SessionUsageErrorClass,
+  ConnectOptions as ConnectOptionsType,
+  SessionOptions as SessionOptionsType,
+  SessionData as SessionDataType,
+  Callback as CallbackType,
+} from '../dist/impl.cjs';
+
+declare const MongoSess: MongoSessFunction;
+
+declare namespace MongoSess {
+  export type Session = SessionClass;
+  export type SessionUsageError = SessionUsageErrorClass;
+  export type ConnectOptions = ConnectOptionsType;
+  export type SessionOptions = SessionOptionsType;
+  export type SessionData = SessionDataType;
+  export type Callback<T> = CallbackType<T>;
+  export type { MongoSessFunction };
+}
+
+export = MongoSess;

@@ -1,0 +1,277 @@
+/**
+ * Framework-free sessions on Node's http (replaces MongoSess): one process-wide
+ * store opened by `MongoSess.connect()`, and a per-request handle
+ * `MongoSess(req, res, options)` with set / get / del / end / expire.
+ * All MongoDB work is the core's; this file maps names and handles cookies.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Cookies from 'cookies';
+import Keygrip from 'keygrip';
+import {
+  DEFAULTS,
+  InvalidOptionError,
+  SessionStore,
+  withCallback,
+  type Callback,
+  type SessionData,
+  type SessionStoreOptions,
+} from '@mongo-session/core';
+
+/** `MongoSess.connect()` options: the seed's names plus every core option except `ttlMs` (use `expires`). */
+export interface ConnectOptions extends Omit<SessionStoreOptions, 'ttlMs'> {
+  /** Credentials (seed shape); passed to the driver as `auth: { username, password }`. */
+  auth?: { user: string; pass: string };
+  /** Stored lifetime in ms (default two weeks); every write extends it. */
+  expires?: number;
+}
+
+/** Cookie options of `MongoSess(req, res, options)`. */
+export interface SessionOptions {
+  name?: string;
+  keys?: string[] | Keygrip;
+  /** ms until the cookie expires (default: the store's `expires`); 0 = a browser-session cookie. */
+  expires?: number;
+  secure?: boolean;
+  sameSite?: 'strict' | 'lax' | 'none' | boolean;
+  path?: string;
+  domain?: string;
+  httpOnly?: boolean;
+  /** Trust `X-Forwarded-Proto` to decide whether the connection is secure. */
+  proxy?: boolean;
+}
+
+/** Codes of this package's usage errors (core errors keep their own codes). */
+export const StandaloneErrorCode = Object.freeze({
+  NotConnected: 'MONGO_SESSION_NOT_CONNECTED',
+  HeadersSent: 'MONGO_SESSION_HEADERS_SENT',
+  InvalidArgument: 'MONGO_SESSION_INVALID_ARGUMENT',
+} as const);
+
+export class SessionUsageError extends Error {
+  constructor(
+    readonly code: (typeof StandaloneErrorCode)[keyof typeof StandaloneErrorCode],
+    message: string,
+  ) {
+    super(message);
+  }
+  override get name(): string {
+    return 'SessionUsageError';
+  }
+}
+
+const RESERVED = new Set(['_id', 'createdAt']);
+const SESSION_OPTIONS = ['name', 'keys', 'expires', 'secure', 'sameSite', 'path', 'domain', 'httpOnly', 'proxy'];
+const ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+let store: SessionStore | undefined;
+
+/** Opens the process-wide store. Invalid options throw; connection failures go to the callback / promise only. */
+function connect(options: ConnectOptions, callback?: (error: Error | null) => void): Promise<SessionStore> {
+  if (store && !store.closed) {
+    throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, 'MongoSess.connect() was already called; call MongoSess.close() first.');
+  }
+  const { auth, expires, ...rest } = options ?? ({} as ConnectOptions);
+  const core: SessionStoreOptions = { ...rest };
+  if (expires !== undefined) core.ttlMs = expires;
+  if (auth !== undefined) {
+    if (typeof auth?.user !== 'string') throw new InvalidOptionError('auth', 'Option "auth" must be { user, pass } with string values.');
+    core.connectionOptions = { ...rest.connectionOptions, auth: { username: auth.user, password: auth.pass ?? '' } };
+  }
+  const created = new SessionStore(core);
+  store = created;
+  const ready = created.ready().then(() => created);
+  ready.catch(() => undefined); // an unanswered connection failure must not crash the app
+  return withCallback(ready, callback as Callback<SessionStore> | undefined);
+}
+
+function close(callback?: Callback<void>): Promise<void> {
+  const closing = store;
+  store = undefined;
+  return withCallback(closing ? closing.close() : Promise.resolve(), callback);
+}
+
+function requireStore(): SessionStore {
+  if (!store) throw new SessionUsageError(StandaloneErrorCode.NotConnected, 'Call MongoSess.connect() before using a session.');
+  return store;
+}
+
+function checkKey(key: unknown, action: string): void {
+  if (typeof key !== 'string') throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, `Session keys to ${action} must be strings.`);
+  if (RESERVED.has(key)) throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, `The "${key}" field is maintained by MongoSess; it cannot be ${action === 'set' ? 'set' : 'deleted'}.`);
+}
+
+/** One request's session. */
+export class Session {
+  readonly #res: ServerResponse;
+  readonly #cookies: Cookies;
+  readonly #options: SessionOptions;
+  readonly #name: string;
+  #id: string | undefined;
+  /** An id made in this request whose document is not written yet. */
+  #unwritten = false;
+  #sessionOnly = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(req: IncomingMessage, res: ServerResponse, options: SessionOptions = {}) {
+    for (const name of Object.keys(options)) {
+      if (!SESSION_OPTIONS.includes(name)) throw new InvalidOptionError(name, `Unknown option "${name}". Known options: ${SESSION_OPTIONS.join(', ')}.`);
+    }
+    if (options.expires !== undefined && !(Number.isFinite(options.expires) && options.expires >= 0)) {
+      throw new InvalidOptionError('expires', 'Option "expires" must be a number of milliseconds, 0 or more.');
+    }
+    this.#res = res;
+    this.#options = options;
+    this.#name = options.name ?? 'mongosess';
+    const keys = Array.isArray(options.keys) ? new Keygrip(options.keys) : options.keys;
+    const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+    const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
+    this.#cookies = new Cookies(req, res, { ...(keys ? { keys } : {}), secure: encrypted || (options.proxy === true && forwarded === 'https') });
+    const value = this.#cookies.get(this.#name, { signed: false });
+    if (value === undefined || !ID_PATTERN.test(value)) return;
+    if (keys) {
+      const signature = this.#cookies.get(`${this.#name}.sig`, { signed: false });
+      const index = signature === undefined ? -1 : keys.index(`${this.#name}=${value}`, signature);
+      if (index < 0) return; // forged or unsigned: a fresh session starts
+      this.#id = value;
+      if (index > 0 && !res.headersSent) this.#sendCookie(value); // signed with an older key: re-sign
+      return;
+    }
+    this.#id = value;
+  }
+
+  /** The session id, if this request has one. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  set(values: SessionData, callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#start(() => {
+      if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+        throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, 'session.set() takes an object of keys and values.');
+      }
+      Object.keys(values).forEach((key) => checkKey(key, 'set'));
+      if (this.#id === undefined) this.#create();
+      return async (s) => {
+        const loaded = this.#unwritten ? null : await s.load(this.#id!);
+        if (loaded) return s.set(loaded.snapshot.id, { ...loaded.session, ...values }, { snapshot: loaded.snapshot });
+        if (!this.#unwritten) this.#create(); // ended or expired meanwhile: a new session, never the old id
+        await s.set(this.#id!, { ...values });
+        this.#unwritten = false;
+      };
+    }), callback);
+  }
+
+  get(callback?: Callback<SessionData | null>): Promise<SessionData | null>;
+  get(key: string, callback?: Callback<unknown>): Promise<unknown>;
+  get(key?: string | Callback<any>, callback?: Callback<any>): Promise<unknown> {
+    const [name, cb] = typeof key === 'function' ? [undefined, key] : [key, callback];
+    return withCallback(this.#start(() => async (s) => {
+      const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
+      if (!loaded) return name === undefined ? null : undefined;
+      const whole = { ...loaded.session, _id: loaded.snapshot.id, createdAt: loaded.snapshot.createdAt };
+      return name === undefined ? whole : (whole as SessionData)[name];
+    }), cb);
+  }
+
+  del(...args: (string | Callback<void>)[]): Promise<void> {
+    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback<void>) : undefined;
+    return withCallback(this.#start(() => {
+      args.forEach((key) => checkKey(key, 'delete'));
+      return async (s) => {
+        const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
+        if (!loaded) return;
+        const next = { ...loaded.session };
+        for (const key of args as string[]) delete next[key];
+        await s.set(loaded.snapshot.id, next, { snapshot: loaded.snapshot });
+      };
+    }), cb);
+  }
+
+  /** Deletes the stored session and clears the cookie (the cookie first, before any write). */
+  end(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#start(() => {
+      const id = this.#id;
+      if (id === undefined) return async () => undefined;
+      this.#sendCookie(null);
+      this.#id = undefined;
+      this.#unwritten = false;
+      return async (s) => s.destroy(id);
+    }), callback);
+  }
+
+  /** Re-sends the cookie as a browser-session cookie; the stored expiry is unchanged. */
+  expire(): void {
+    this.#sessionOnly = true;
+    if (this.#id !== undefined) this.#sendCookie(this.#id);
+  }
+
+  /** Runs the synchronous part now (checks, cookie), then the store work after this handle's earlier calls. */
+  #start<T>(prepare: () => (s: SessionStore) => Promise<T>): Promise<T> {
+    let run: (s: SessionStore) => Promise<T>;
+    let s: SessionStore;
+    try {
+      s = requireStore();
+      run = prepare();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const next = this.#queue.then(() => run(s));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #create(): void {
+    const id = randomBytes(24).toString('base64url');
+    this.#sendCookie(id);
+    this.#id = id;
+    this.#unwritten = true;
+  }
+
+  #sendCookie(value: string | null): void {
+    if (this.#res.headersSent) {
+      throw new SessionUsageError(
+        StandaloneErrorCode.HeadersSent,
+        'The session cookie must be set, but the response headers were already sent; call session methods before writing the response.',
+      );
+    }
+    const o = this.#options;
+    const lifetime = o.expires ?? store?.options.ttlMs ?? DEFAULTS.ttlMs;
+    const persistent = value !== null && !this.#sessionOnly && lifetime > 0;
+    this.#cookies.set(this.#name, value, {
+      path: o.path ?? '/',
+      ...(o.domain !== undefined ? { domain: o.domain } : {}),
+      ...(o.secure !== undefined ? { secure: o.secure } : {}),
+      httpOnly: o.httpOnly ?? true,
+      sameSite: o.sameSite ?? 'lax',
+      overwrite: true,
+      ...(persistent ? { maxAge: lifetime } : {}),
+    });
+  }
+}
+
+export interface MongoSessFunction {
+  (req: IncomingMessage, res: ServerResponse, options?: SessionOptions): Session;
+  new (req: IncomingMessage, res: ServerResponse, options?: SessionOptions): Session;
+  connect: typeof connect;
+  close: typeof close;
+  disconnect: typeof close;
+  /** The process-wide store once connected (for events: connect, disconnect, error, warning). */
+  readonly store: SessionStore | undefined;
+  Session: typeof Session;
+  SessionUsageError: typeof SessionUsageError;
+  StandaloneErrorCode: typeof StandaloneErrorCode;
+  MongoSess: MongoSessFunction;
+  default: MongoSessFunction;
+}
+
+/** `MongoSess(req, res, options)`, with or without `new`. */
+export const MongoSess = function MongoSess(req: IncomingMessage, res: ServerResponse, options?: SessionOptions): Session {
+  return new Session(req, res, options);
+} as unknown as MongoSessFunction;
+
+Object.defineProperty(MongoSess, 'store', { get: () => store, enumerable: true });
+Object.assign(MongoSess, { connect, close, disconnect: close, Session, SessionUsageError, StandaloneErrorCode, MongoSess, default: MongoSess });
+
+export { connect, close, close as disconnect };
+export type { Callback, SessionData };
+export default MongoSess;

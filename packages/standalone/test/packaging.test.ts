@@ -1,0 +1,109 @@
+/**
+ * The BUILT package (dist + cjs), loaded by child `node` processes inside the
+ * package directory (Node resolves the package's own name through "exports"):
+ * module shapes, the completed seed example, and the README's code blocks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CookieClient, testServer, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+
+const pkgDir = join(__dirname, '..');
+
+function runNode(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, args, { cwd: pkgDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = output().match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+it('require() gives MongoSess itself, with .MongoSess, .default, connect, close and disconnect', async () => {
+  const script = `
+    const M = require('@mongo-session/standalone');
+    console.log(JSON.stringify([typeof M, M.MongoSess === M, M.default === M, typeof M.connect, M.disconnect === M.close, typeof M.Session, M.StandaloneErrorCode.HeadersSent]));`;
+  const run = runNode(['-e', script]);
+  expect(await run.exited).toBe(0);
+  expect(JSON.parse(run.output().trim())).toEqual(['function', true, true, 'function', true, 'function', 'MONGO_SESSION_HEADERS_SENT']);
+});
+
+it('import() gives a default export and the named exports', async () => {
+  const script = `
+    import MongoSess, * as ns from '@mongo-session/standalone';
+    console.log(JSON.stringify([typeof MongoSess, ns.MongoSess === MongoSess, typeof ns.connect, typeof ns.close, ns.disconnect === ns.close, typeof ns.Session, typeof ns.SessionUsageError]));`;
+  const run = runNode(['--input-type=module', '-e', script]);
+  expect(await run.exited).toBe(0);
+  expect(JSON.parse(run.output().trim())).toEqual(['function', true, 'function', 'function', true, 'function', 'function']);
+});
+
+it('the seed example, completed, counts visits per browser and logs out', async () => {
+  const server = new URL(testServer().uri);
+  const run = runNode(['example/seed-example.cjs'], {
+    MONGO_HOST: server.hostname,
+    MONGO_PORT: server.port,
+    MONGO_DB: uniqueDatabaseName('standalone_seed'),
+    PORT: '0',
+  });
+  try {
+    const [, url] = await waitForOutput(run.output, /listening on (\S+)/);
+    const browser = new CookieClient(url!);
+    expect((await browser.get('/')).text).toBe('Visits: 1\n');
+    expect((await browser.get('/')).text).toBe('Visits: 2\n');
+    expect((await new CookieClient(url!).get('/')).text).toBe('Visits: 1\n');
+    const cookieLine = (await new CookieClient(url!).get('/')).setCookies.find((l) => l.startsWith('mongosess='));
+    expect(cookieLine).not.toMatch(/expires=/i); // expires: 0 in the example
+    expect((await browser.get('/logout')).text).toBe('Bye\n');
+    expect((await browser.get('/')).text).toBe('Visits: 1\n');
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+  }
+});
+
+/** The fenced js blocks of a README section, up to the next "## " heading. */
+function jsBlocks(readme: string, heading: string): string[] {
+  const start = readme.indexOf(`## ${heading}`);
+  if (start < 0) return [];
+  const end = readme.indexOf('\n## ', start + 3);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+describe('README code blocks run against the built package', () => {
+  const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
+  const blocks = [...jsBlocks(readme, 'Usage'), ...jsBlocks(readme, 'Migrating from MongoSess')];
+
+  it('has blocks in Usage and Migration', () => {
+    expect(jsBlocks(readme, 'Usage').length).toBeGreaterThan(0);
+    expect(jsBlocks(readme, 'Migrating from MongoSess').length).toBeGreaterThan(0);
+  });
+
+  it.each(blocks.map((code, i) => [i, code] as const))('block %i answers a real request', async (_i, code) => {
+    const server = new URL(testServer().uri);
+    const source = code
+      .replaceAll('mongodb://localhost:27017/example', testUri(uniqueDatabaseName('standalone_readme')))
+      .replaceAll("host: 'localhost', port: 27017", `host: '${server.hostname}', port: ${server.port}`)
+      .replace(/\.listen\(\d+/, '.listen(0');
+    const run = runNode(['-e', source]);
+    try {
+      const [, url] = await waitForOutput(run.output, /listening on (\S+)/);
+      const res = await new CookieClient(url!).get('/');
+      expect(res.status).toBe(200);
+      expect(res.setCookies.some((l) => l.startsWith('sid='))).toBe(true);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+});
