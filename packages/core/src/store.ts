@@ -100,6 +100,12 @@ export interface WriteOptions {
    * along whenever the document is written.
    */
   lazyKeys?: readonly string[];
+  /**
+   * This call's touch window, for callers whose lifetime per call is shorter than the
+   * store's (a touch not yet due must never let an active session lapse); default the
+   * store's `touchAfterMs`.
+   */
+  touchAfterMs?: number;
 }
 
 export class SessionStore<Body extends object = SessionData> extends EventEmitter<StoreEventMap> {
@@ -322,10 +328,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     if (expires.getTime() <= Date.now()) return this.#delete(col, id);
     const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
     if (snapshot?.format === 'lossless' && this.options.serializer === 'lossless') {
-      return this.#writeChanges(col, snapshot, stored as EncodedBody, expires, opts?.lazyKeys);
+      return this.#writeChanges(col, snapshot, stored as EncodedBody, expires, opts);
     }
     if (snapshot && snapshot.format !== 'foreign' && snapshot.format !== 'lossless' && encodedEqual(snapshot.stored, stored)) {
-      return this.#touch(col, snapshot, expires);
+      return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
     }
     const now = new Date();
     const fields = { session: stored, expires, updatedAt: now, v: FORMAT_VERSION };
@@ -350,10 +356,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         checkId(id);
         const expires = expiryOf(opts, this.options.ttlMs);
         const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
-        if (snapshot && expires.getTime() > Date.now() && this.#touchNotDue(snapshot, expires)) return;
+        if (snapshot && expires.getTime() > Date.now() && this.#touchNotDue(snapshot, expires, opts?.touchAfterMs)) return;
         return this.#serialize(id, async () => {
           if (expires.getTime() <= Date.now()) return this.#delete(col, id);
-          if (snapshot) return this.#touch(col, snapshot, expires);
+          if (snapshot) return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
           const result = await col.updateOne({ _id: { $eq: id } }, { $set: { expires } });
           if (result.matchedCount > 0) this.emit('touch', id);
         });
@@ -409,8 +415,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     snapshot: SessionSnapshot,
     next: EncodedBody,
     expires: Date,
-    lazyKeys: readonly string[] | undefined,
+    opts: WriteOptions | undefined,
   ): Promise<void> {
+    const lazyKeys = opts?.lazyKeys;
     const previous = snapshot.stored as EncodedBody;
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
@@ -430,7 +437,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       else dataChanged = true;
     }
     if (!dataChanged) {
-      if (!lazyChanged || this.#touchNotDue(snapshot, expires)) return this.#touch(col, snapshot, expires);
+      if (!lazyChanged || this.#touchNotDue(snapshot, expires, opts?.touchAfterMs)) {
+        return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
+      }
     }
     const update: UpdateFilter<SessionDocument> = { $set: { ...set, expires, ...(dataChanged ? { updatedAt: new Date() } : {}) } };
     if (Object.keys(unset).length > 0) update.$unset = unset;
@@ -438,12 +447,12 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, dataChanged ? 'update' : 'touch');
   }
 
-  #touchNotDue(snapshot: SessionSnapshot, expires: Date): boolean {
-    return snapshot.expires.getTime() >= expires.getTime() - this.options.touchAfterMs;
+  #touchNotDue(snapshot: SessionSnapshot, expires: Date, touchAfterMs = this.options.touchAfterMs): boolean {
+    return snapshot.expires.getTime() >= expires.getTime() - touchAfterMs;
   }
 
-  async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date): Promise<void> {
-    if (this.#touchNotDue(snapshot, expires)) return;
+  async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
+    if (this.#touchNotDue(snapshot, expires, touchAfterMs)) return;
     const result = await col.updateOne({ _id: { $eq: snapshot.id } }, { $set: { expires } });
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'touch');
   }

@@ -201,6 +201,24 @@ describe('lazy touch', () => {
     }
   });
 
+  it('a per-call touchAfterMs narrows the window for that call only', async () => {
+    const proxy = await MongoProxy.fromUri(uri);
+    const store = new SessionStore({ uri: proxy.uri(database), touchAfterMs: 3_600_000 });
+    try {
+      await store.set('window', { a: 1 }, { ttlMs: 10_000 });
+      const loaded = await store.load('window');
+      proxy.resetCounts();
+      await new Promise((r) => setTimeout(r, 50));
+      await store.touch('window', { ttlMs: 10_000, snapshot: loaded!.snapshot });
+      expect(proxy.count('update')).toBe(0);
+      await store.touch('window', { ttlMs: 10_000, snapshot: loaded!.snapshot, touchAfterMs: 10 });
+      expect(proxy.count('update')).toBe(1);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
   it('touch never creates a document', async () => {
     const store = open();
     await store.touch('never-created', { ttlMs: 60_000 });

@@ -63,14 +63,10 @@ class MongoDBStoreImpl extends EventEmitter {
   async set(sid: string, sess: KoaSession, ttlMs?: number): Promise<void> {
     const snapshot = sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined;
     const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
-    // The core skips an unchanged save (a `rolling` one) while the stored expiry is within
-    // `touchAfterMs` of the new one; with a per-call ttl shorter than that allows, an active
-    // session would lapse. Cap the window at half this call's ttl by marking the touch due.
-    if (snapshot && ttl.ttlMs !== undefined && ttl.ttlMs > 0) {
-      const window = Math.min(this.#core.options.touchAfterMs, ttl.ttlMs / 2);
-      if (snapshot.expires.getTime() < Date.now() + ttl.ttlMs - window) snapshot.expires = new Date(0);
-    }
-    await this.#core.set(sid, sess, { ...ttl, snapshot });
+    // An unchanged (`rolling`) save is a lazy touch; with a per-call ttl shorter than the
+    // store's touch window allows, an active session would lapse: cap it at half this ttl.
+    const touchAfterMs = ttl.ttlMs !== undefined && ttl.ttlMs > 0 ? Math.min(this.#core.options.touchAfterMs, ttl.ttlMs / 2) : undefined;
+    await this.#core.set(sid, sess, { ...ttl, snapshot, ...(touchAfterMs === undefined ? {} : { touchAfterMs }) });
   }
 
   async destroy(sid: string): Promise<void> {

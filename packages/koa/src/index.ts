@@ -83,12 +83,9 @@ export class KoaSessionStore {
     // A touch must come early enough that the stored `_expire` never lapses while
     // the session is in use: skipped only while half the cookie's lifetime remains.
     const lifetime = typeof sess['_maxAge'] === 'number' ? sess['_maxAge'] : ttlMs;
-    const window = Math.min(this.core.options.touchAfterMs, lifetime / 2);
-    if (options?.changed === false && sameData(loaded!.session, sess) && snapshot.expires.getTime() >= expires.getTime() - window) {
-      return; // a touch that is not due yet
-    }
-    const lazy = window >= this.core.options.touchAfterMs;
-    await this.core.set(key, sess, { expires, snapshot, ...(lazy ? { lazyKeys: LAZY_KEYS } : {}) });
+    const touchAfterMs = Math.min(this.core.options.touchAfterMs, lifetime / 2);
+    // Only `_expire` / `_maxAge` changed: the core skips the write until the touch is due.
+    await this.core.set(key, sess, { expires, snapshot, lazyKeys: LAZY_KEYS, touchAfterMs });
   }
 
   /** Called by koa-session for `ctx.session = null` and `regenerate()`. */
@@ -144,20 +141,6 @@ export function createStore(options: KoaStoreOptions): KoaSessionStore {
 
 function isInvalidId(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === ErrorCode.InvalidSessionId;
-}
-
-/** Equal apart from koa-session's bookkeeping keys (its key order is stable between read and save). */
-function sameData(previous: SessionData, next: SessionData): boolean {
-  const strip = (body: SessionData) => {
-    const rest: SessionData = { ...body };
-    for (const key of LAZY_KEYS) delete rest[key];
-    return JSON.stringify(rest);
-  };
-  try {
-    return strip(previous) === strip(next);
-  } catch {
-    return false;
-  }
 }
 
 export default createStore;
