@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type TestServerKind = 'uri' | 'memory' | 'ferretdb';
 
@@ -30,7 +31,9 @@ export interface TestServerInfo {
 }
 
 const ENV_KEY = 'MONGO_SESSION_TEST_SERVER_INFO';
-const LAUNCHER_SOURCE = resolve(__dirname, '..', 'ferretdb');
+// Jest runs this file as CommonJS; the examples and the benchmark run it as ESM through tsx.
+const HERE = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+const LAUNCHER_SOURCE = resolve(HERE, '..', 'ferretdb');
 
 function log(message: string): void {
   process.stderr.write(`[test-server] ${message}\n`);
