@@ -7,6 +7,7 @@
 export const ErrorCode = Object.freeze({
   InvalidOption: 'MONGO_SESSION_INVALID_OPTION',
   InvalidSessionId: 'MONGO_SESSION_INVALID_SESSION_ID',
+  InvalidArgument: 'MONGO_SESSION_INVALID_ARGUMENT',
   Connection: 'MONGO_SESSION_CONNECTION',
   Operation: 'MONGO_SESSION_OPERATION',
   Serialization: 'MONGO_SESSION_SERIALIZATION',
@@ -56,6 +57,21 @@ export class InvalidSessionIdError extends MongoSessionError {
 
   override get name(): string {
     return 'InvalidSessionIdError';
+  }
+}
+
+/** A method argument other than a session id was wrong (e.g. an owner that is not a string). */
+export class InvalidArgumentError extends MongoSessionError {
+  /** The argument at fault, e.g. `owner`. */
+  readonly argument: string;
+
+  constructor(argument: string, message: string, options?: MongoSessionErrorOptions) {
+    super(ErrorCode.InvalidArgument, message, options);
+    this.argument = argument;
+  }
+
+  override get name(): string {
+    return 'InvalidArgumentError';
   }
 }
 

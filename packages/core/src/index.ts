@@ -5,6 +5,7 @@ export {
   MongoSessionError,
   InvalidOptionError,
   InvalidSessionIdError,
+  InvalidArgumentError,
   ConnectionError,
   OperationError,
   SerializationError,
@@ -12,10 +13,14 @@ export {
   isMongoSessionError,
 } from './errors';
 export type { MongoSessionErrorOptions } from './errors';
+export { hashSessionId } from './crypto';
 export { DEFAULTS, OPTION_NAMES, defaultTouchAfterMs, mapLegacyClientOptions } from './options';
 export type {
   AutoRemove,
+  CryptoOptions,
   CustomSerializer,
+  HashSessionIdsOptions,
+  OwnerFunction,
   MongooseConnectionLike,
   ResolvedOptions,
   SerializerOption,

@@ -4,6 +4,7 @@
  */
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import { ConnectionString } from 'mongodb-connection-string-url';
+import { MIN_SECRET_LENGTH } from './crypto';
 import { InvalidOptionError, describeValue } from './errors';
 
 const SECOND = 1000;
@@ -35,6 +36,26 @@ export interface CustomSerializer<Body = SessionData> {
 export type SerializerOption<Body = SessionData> = 'lossless' | 'json' | CustomSerializer<Body>;
 
 export type AutoRemove = 'native' | 'interval' | 'disabled';
+
+/** Encryption at rest: AES-256-GCM, one key per secret (HKDF). */
+export interface CryptoOptions {
+  /**
+   * One secret, or several for key rotation: the first encrypts, every one decrypts.
+   * Each is a random string of at least 32 characters (e.g. `openssl rand -base64 32`).
+   */
+  secret: string | readonly string[];
+  /** Also read documents written in clear (before encryption was enabled); each is encrypted when next written. Default false. */
+  acceptUnencrypted?: boolean;
+}
+
+/** Store a keyed hash (HMAC-SHA-256) of each session id as `_id`, never the id itself. */
+export interface HashSessionIdsOptions {
+  /** A random string of at least 32 characters. Changing it makes every stored session unreachable. */
+  secret: string;
+}
+
+/** Names the user a session belongs to (or undefined), for `listByOwner` / `destroyByOwner`. */
+export type OwnerFunction<Body = SessionData> = (session: Body) => string | undefined;
 
 /** A session body as the store sees it. */
 export type SessionData = Record<string, any>;
@@ -101,6 +122,14 @@ export interface SessionStoreOptions<Body = SessionData> {
   autoRemove?: AutoRemove;
   /** Body encoding: `lossless` (default), `json` (a JSON string), or a custom codec. */
   serializer?: SerializerOption<Body>;
+
+  // -- security (see the README's "Security") --
+  /** Encrypt session bodies at rest. */
+  crypto?: CryptoOptions;
+  /** Store session ids as keyed hashes. */
+  hashSessionIds?: HashSessionIdsOptions;
+  /** Keep an indexed `owner` field beside each session, from this function of the body. */
+  owner?: OwnerFunction<Body>;
 }
 
 export type ConnectionInput =
@@ -124,6 +153,9 @@ export interface ResolvedOptions<Body = SessionData> {
   readonly cleanupIntervalMs: number;
   readonly autoRemove: AutoRemove;
   readonly serializer: 'lossless' | 'json' | CustomSerializer<Body>;
+  readonly crypto: { readonly secrets: readonly string[]; readonly acceptUnencrypted: boolean } | undefined;
+  readonly hashSessionIds: { readonly secret: string } | undefined;
+  readonly owner: OwnerFunction<Body> | undefined;
   /** How long an operation waits for a connection input still being resolved. */
   readonly selectionTimeoutMs: number;
   readonly warnings: readonly StoreWarning[];
@@ -140,6 +172,23 @@ const positiveMs: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive, finite number of milliseconds';
 const nonNegativeMs: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number of milliseconds, 0 or more';
+const isSecret: Check = (v) =>
+  typeof v === 'string' && v.length >= MIN_SECRET_LENGTH ? undefined : `a random string of at least ${MIN_SECRET_LENGTH} characters`;
+/** Checks an options object's own fields: unknown ones are errors too. */
+const hasFields =
+  (what: string, fields: Readonly<Record<string, Check>>, required: readonly string[]): Check =>
+  (v) => {
+    if (isObject(v) !== undefined) return what;
+    const given = v as Record<string, unknown>;
+    for (const name of Object.keys(given)) {
+      const check = fields[name];
+      if (!check) return `${what} (unknown field "${name}")`;
+      const problem = given[name] === undefined ? undefined : check(given[name]);
+      if (problem) return `${what}, with "${name}" ${problem}`;
+    }
+    const missing = required.find((name) => given[name] === undefined);
+    return missing ? `${what} (missing "${missing}")` : undefined;
+  };
 const hasMethods =
   (what: string, ...methods: string[]): Check =>
   (v) =>
@@ -184,6 +233,21 @@ const OPTION_CHECKS: { readonly [K in keyof Required<SessionStoreOptions>]: Chec
     v === 'lossless' || v === 'json'
       ? undefined
       : hasMethods("'lossless', 'json' or an object with serialize() and deserialize()", 'serialize', 'deserialize')(v),
+  crypto: hasFields(
+    '{ secret: string | string[], acceptUnencrypted?: boolean }',
+    {
+      secret: (v) => {
+        if (!Array.isArray(v)) return isSecret(v);
+        if (v.length === 0) return 'a non-empty list';
+        const bad = v.findIndex((s) => isSecret(s) !== undefined);
+        return bad < 0 ? undefined : `item ${bad}: ${isSecret(v[bad])}`;
+      },
+      acceptUnencrypted: isBoolean,
+    },
+    ['secret'],
+  ),
+  hashSessionIds: hasFields('{ secret: string }', { secret: isSecret }, ['secret']),
+  owner: (v) => (typeof v === 'function' ? undefined : 'a function (session) => string | undefined'),
 };
 
 export const OPTION_NAMES = Object.freeze(Object.keys(OPTION_CHECKS)) as readonly (keyof SessionStoreOptions)[];
@@ -242,6 +306,12 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
     autoRemove: options.autoRemove ?? DEFAULTS.autoRemove,
     serializer: options.serializer ?? DEFAULTS.serializer,
+    crypto: options.crypto && {
+      secrets: typeof options.crypto.secret === 'string' ? [options.crypto.secret] : [...options.crypto.secret],
+      acceptUnencrypted: options.crypto.acceptUnencrypted ?? false,
+    },
+    hashSessionIds: options.hashSessionIds && { secret: options.hashSessionIds.secret },
+    owner: options.owner,
     selectionTimeoutMs:
       connection.kind === 'uri'
         ? (connection.clientOptions.serverSelectionTimeoutMS ?? selectionTimeoutInUri(connection.uri) ?? serverSelectionTimeoutMS)

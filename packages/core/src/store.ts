@@ -2,15 +2,22 @@
  * The session store every adapter wraps. All MongoDB work happens here.
  *
  * Document (format version 1):
- *   { _id: <session id>, session: <body>, expires: Date, createdAt: Date, updatedAt: Date, v: 1 }
- * The body sits in its own field so user keys never collide with ours.
+ *   { _id: <session id>, session: <body>, expires: Date, createdAt: Date, updatedAt: Date, v: 1, owner?: string }
+ * The body sits in its own field so user keys never collide with ours. With
+ * `hashSessionIds` the `_id` is a keyed hash of the session id; with `crypto`
+ * each top-level value of the body (or the whole body, for whole-document
+ * serializers) is an encrypted envelope. `destroyByOwner` leaves tombstones
+ * `{ _id, revoked: true, expires }` so that writes in flight cannot recreate
+ * the sessions it revoked.
  */
 import { EventEmitter } from 'node:events';
 import type { Collection, Document, UpdateFilter } from 'mongodb';
 import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
+import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY } from './crypto';
 import { CorruptDocumentError, decodeBody, encodeBody, encodedEqual, MAX_BSON_SIZE, type EncodedBody } from './encoding';
 import {
+  InvalidArgumentError,
   InvalidOptionError,
   InvalidSessionIdError,
   type MongoSessionError,
@@ -33,7 +40,15 @@ export interface SessionDocument {
   createdAt: Date;
   updatedAt: Date;
   v: number;
+  /** With the `owner` option. */
+  owner?: string;
+  /** A tombstone left by `destroyByOwner`. */
+  revoked?: true;
 }
+
+/** Writes never land on a tombstone; an upsert onto one fails on the duplicate `_id` instead. */
+const NOT_REVOKED = { revoked: { $ne: true } } as const;
+const DUPLICATE_KEY = 11000;
 
 /** A warning event's payload. Never contains session data or session ids. */
 export type { StoreWarning };
@@ -61,6 +76,12 @@ export class SessionSnapshot {
   readonly stored: unknown;
   /** @internal How the body was stored. */
   readonly format: StoredFormat;
+  /** @internal The document `_id` (the hashed id with `hashSessionIds`). */
+  readonly documentId: string;
+  /** @internal The stored `owner` field. */
+  owner: string | undefined;
+  /** @internal Some value is in clear or under an older key: the next write re-encrypts the whole body. */
+  reseal: boolean;
 
   constructor(
     readonly id: string,
@@ -69,9 +90,13 @@ export class SessionSnapshot {
     readonly createdAt: Date | undefined,
     stored: unknown,
     format: StoredFormat,
+    stored_: { documentId?: string; owner?: string | undefined; reseal?: boolean } = {},
   ) {
     this.stored = stored;
     this.format = format;
+    this.documentId = stored_.documentId ?? id;
+    this.owner = stored_.owner;
+    this.reseal = stored_.reseal ?? false;
   }
 }
 
@@ -119,10 +144,14 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #connected: boolean | undefined;
+  readonly #cipher: SessionCipher | undefined;
+  readonly #hasher: SessionIdHasher | undefined;
 
   constructor(options: SessionStoreOptions<Body>) {
     super();
     this.options = resolveOptions(options);
+    this.#cipher = this.options.crypto && new SessionCipher(this.options.crypto.secrets);
+    this.#hasher = this.options.hashSessionIds && new SessionIdHasher(this.options.hashSessionIds.secret);
     const { connection, databaseName, selectionTimeoutMs } = this.options;
     this.#connection = new StoreConnection(connection, databaseName, selectionTimeoutMs, {
       onConnect: () => this.#onConnect(),
@@ -225,25 +254,20 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#run('read the session', async (col) => {
         checkId(id);
-        const doc = await col.findOne({ _id: { $eq: id } });
-        return doc ? this.#decode(doc) : null;
+        const doc = await col.findOne({ _id: { $eq: this.#documentId(id) } });
+        return doc ? this.#decode(doc, id) : null;
       }),
       callback,
     );
   }
 
-  /** Every live session: `[{ id, session, expires }]`. Unreadable documents are skipped with a warning. */
+  /**
+   * Every live session: `[{ id, session, expires }]` (ids as stored: hashed with
+   * `hashSessionIds`). Unreadable documents are skipped with a warning.
+   */
   all(callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
     return withCallback(
-      this.#run('list sessions', async (col) => {
-        const docs = await col.find({ expires: { $gt: new Date() } }).toArray();
-        const out: StoredSession<Body>[] = [];
-        for (const doc of docs) {
-          const loaded = this.#decode(doc);
-          if (loaded) out.push({ id: loaded.snapshot.id, session: loaded.session, expires: loaded.snapshot.expires });
-        }
-        return out;
-      }),
+      this.#run('list sessions', (col) => this.#list(col, {})),
       callback,
     );
   }
@@ -251,22 +275,43 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** How many sessions are live (expired documents not yet removed are not counted). */
   length(callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('count sessions', (col) => col.countDocuments({ expires: { $gt: new Date() } })),
+      this.#run('count sessions', (col) => col.countDocuments(liveFilter({}))),
       callback,
     );
   }
 
-  #decode(doc: Document): LoadedSession<Body> | null {
+  async #list(col: Collection<SessionDocument>, filter: Document): Promise<StoredSession<Body>[]> {
+    const docs = await col.find(liveFilter(filter)).toArray();
+    const out: StoredSession<Body>[] = [];
+    for (const doc of docs) {
+      const loaded = typeof doc._id === 'string' ? this.#decode(doc, doc._id) : null;
+      if (loaded) out.push({ id: loaded.snapshot.id, session: loaded.session, expires: loaded.snapshot.expires });
+    }
+    return out;
+  }
+
+  #decode(doc: Document, id: string): LoadedSession<Body> | null {
+    if (doc['revoked'] === true) return null;
     const expires = doc['expires'];
     if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) {
       this.#corrupt('its "expires" field is not a date');
       return null;
     }
     if (expires.getTime() <= Date.now()) return null;
-    const id = doc['_id'];
-    if (typeof id !== 'string') return null;
-    const stored = doc['session'];
+    const documentId = doc['_id'];
+    if (typeof documentId !== 'string') return null;
+    let stored = doc['session'];
     const version = doc['v'];
+    let reseal = false;
+    if (this.#cipher) {
+      try {
+        ({ stored, reseal } = this.#open(stored, documentId));
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        this.#warn({ code: 'DECRYPTION_FAILED', message: `A stored session was ignored because ${error.message}.` });
+        return null;
+      }
+    }
     let format: StoredFormat;
     let session: unknown;
     try {
@@ -296,7 +341,74 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       return null;
     }
     const createdAt = doc['createdAt'] instanceof Date ? doc['createdAt'] : undefined;
-    return { session: session as Body, snapshot: new SessionSnapshot(id, expires, createdAt, stored, format) };
+    const owner = typeof doc['owner'] === 'string' ? doc['owner'] : undefined;
+    return {
+      session: session as Body,
+      snapshot: new SessionSnapshot(id, expires, createdAt, stored, format, { documentId, owner, reseal }),
+    };
+  }
+
+  /** Decrypts a stored body: one envelope (whole-body serializers) or one per top-level value. */
+  #open(stored: unknown, documentId: string): { stored: unknown; reseal: boolean } {
+    const cipher = this.#cipher!;
+    if (SessionCipher.isEnvelope(stored)) {
+      const { value, current } = cipher.decrypt(stored, documentId, WHOLE_BODY);
+      return { stored: value, reseal: !current };
+    }
+    const inClear = () => {
+      if (!this.options.crypto?.acceptUnencrypted) {
+        throw new DecryptionError('it is not encrypted (set crypto.acceptUnencrypted to read such sessions)');
+      }
+      return { stored, reseal: true };
+    };
+    if (stored === null || typeof stored !== 'object' || Array.isArray(stored) || stored instanceof Date) return inClear();
+    const values = stored as Record<string, unknown>;
+    const keys = Object.keys(values);
+    if (keys.length > 0 && !keys.some((key) => SessionCipher.isEnvelope(values[key]))) return inClear();
+    const opened: EncodedBody = {};
+    let reseal = false;
+    for (const key of keys) {
+      const { value, current } = cipher.decrypt(values[key], documentId, key);
+      opened[key] = value;
+      if (!current) reseal = true;
+    }
+    return { stored: opened, reseal };
+  }
+
+  /** Encrypts a body about to be written whole (identity without `crypto`). */
+  #seal(stored: unknown, documentId: string): unknown {
+    const cipher = this.#cipher;
+    if (!cipher) return stored;
+    if (this.options.serializer !== 'lossless') return cipher.encrypt(stored, documentId, WHOLE_BODY);
+    const sealed: EncodedBody = {};
+    for (const [key, value] of Object.entries(stored as EncodedBody)) sealed[key] = cipher.encrypt(value, documentId, key);
+    return sealed;
+  }
+
+  #documentId(id: string): string {
+    return this.#hasher ? this.#hasher.hash(id) : id;
+  }
+
+  /** The owner of a body about to be written; checked, since it comes from application code. */
+  #ownerOf(session: Body): string | undefined {
+    const ownerOf = this.options.owner;
+    if (!ownerOf) return undefined;
+    let owner: unknown;
+    try {
+      owner = ownerOf(session);
+    } catch (error) {
+      throw new InvalidOptionError('owner', 'Option "owner" threw while naming the owner of a session.', {
+        cause: error instanceof Error ? new Error(error.name) : undefined,
+      });
+    }
+    if (owner === undefined || owner === null) return undefined;
+    if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_ID_LENGTH) {
+      throw new InvalidOptionError(
+        'owner',
+        `Option "owner" must return a string of 1 to ${MAX_ID_LENGTH} characters or undefined; it returned ${describeValue(owner)}.`,
+      );
+    }
+    return owner;
   }
 
   #corrupt(reason: string): void {
@@ -317,31 +429,68 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         checkId(id);
         // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#encode(session);
-        return this.#serialize(id, () => this.#save(col, id, stored, opts));
+        const owner = this.#ownerOf(session);
+        return this.#serialize(id, () => this.#save(col, id, stored, owner, opts));
       }),
       cb,
     );
   }
 
-  async #save(col: Collection<SessionDocument>, id: string, stored: unknown, opts: WriteOptions | undefined): Promise<void> {
+  async #save(
+    col: Collection<SessionDocument>,
+    id: string,
+    stored: unknown,
+    owner: string | undefined,
+    opts: WriteOptions | undefined,
+  ): Promise<void> {
     const expires = expiryOf(opts, this.options.ttlMs);
     if (expires.getTime() <= Date.now()) return this.#delete(col, id);
     const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
     if (snapshot?.format === 'lossless' && this.options.serializer === 'lossless') {
-      return this.#writeChanges(col, snapshot, stored as EncodedBody, expires, opts);
+      return this.#writeChanges(col, snapshot, stored as EncodedBody, owner, expires, opts);
     }
-    if (snapshot && snapshot.format !== 'foreign' && snapshot.format !== 'lossless' && encodedEqual(snapshot.stored, stored)) {
+    if (
+      snapshot &&
+      snapshot.format !== 'foreign' &&
+      snapshot.format !== 'lossless' &&
+      !snapshot.reseal &&
+      snapshot.owner === owner &&
+      encodedEqual(snapshot.stored, stored)
+    ) {
       return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
     }
+    const documentId = snapshot?.documentId ?? this.#documentId(id);
     const now = new Date();
-    const fields = { session: stored, expires, updatedAt: now, v: FORMAT_VERSION };
+    const update: UpdateFilter<SessionDocument> = {
+      $set: { session: this.#seal(stored, documentId), expires, updatedAt: now, v: FORMAT_VERSION, ...this.#ownerSet(owner) },
+      ...this.#ownerUnset(owner),
+    };
     if (snapshot) {
       // Read before: rewrite whole (another format, or the first write over a foreign document), never upsert.
-      const result = await col.updateOne({ _id: { $eq: id } }, { $set: fields });
+      const result = await col.updateOne({ _id: { $eq: documentId }, ...NOT_REVOKED }, update);
+      if (result.matchedCount > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'update');
     }
-    const result = await col.updateOne({ _id: id }, { $set: fields, $setOnInsert: { createdAt: now } }, { upsert: true });
-    this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
+    try {
+      const result = await col.updateOne(
+        { _id: documentId, ...NOT_REVOKED },
+        { ...update, $setOnInsert: { createdAt: now } },
+        { upsert: true },
+      );
+      this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
+    } catch (error) {
+      // The document is a tombstone: the session was revoked while this write was in flight.
+      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      this.#writeAfterDestroy();
+    }
+  }
+
+  #ownerSet(owner: string | undefined): { owner?: string } {
+    return owner === undefined ? {} : { owner };
+  }
+
+  #ownerUnset(owner: string | undefined): { $unset?: { owner: '' } } {
+    return owner === undefined && this.options.owner ? { $unset: { owner: '' } } : {};
   }
 
   /**
@@ -360,7 +509,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         return this.#serialize(id, async () => {
           if (expires.getTime() <= Date.now()) return this.#delete(col, id);
           if (snapshot) return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
-          const result = await col.updateOne({ _id: { $eq: id } }, { $set: { expires } });
+          const result = await col.updateOne({ _id: { $eq: this.#documentId(id) }, ...NOT_REVOKED }, { $set: { expires } });
           if (result.matchedCount > 0) this.emit('touch', id);
         });
       }),
@@ -389,8 +538,52 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   async #delete(col: Collection<SessionDocument>, id: string): Promise<void> {
-    await col.deleteOne({ _id: { $eq: id } });
+    await col.deleteOne({ _id: { $eq: this.#documentId(id) } });
     this.emit('destroy', id);
+  }
+
+  // ---------------------------------------------------------------- owners
+
+  /** The live sessions of one owner: `[{ id, session, expires }]` (ids as stored, like `all()`). */
+  listByOwner(owner: string, callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
+    return withCallback(
+      this.#run('list sessions by owner', async (col) => this.#list(col, { owner: { $eq: checkOwner(owner) } })),
+      callback,
+    );
+  }
+
+  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return withCallback(
+      this.#run('count sessions by owner', async (col) => col.countDocuments(liveFilter({ owner: { $eq: checkOwner(owner) } }))),
+      callback,
+    );
+  }
+
+  /**
+   * Revokes every session of one owner ("log out everywhere"); resolves to how
+   * many. Each becomes a tombstone (body removed) that lives for `ttlMs`, so a
+   * write already in flight for one of them is dropped instead of recreating it.
+   */
+  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return withCallback(
+      this.#run('destroy sessions by owner', async (col) => {
+        const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
+        const revoke = () =>
+          col.updateMany(filter, {
+            $set: { revoked: true, expires: new Date(Date.now() + this.options.ttlMs) },
+            $unset: { session: '', owner: '' },
+          });
+        let revoked = (await revoke()).modifiedCount;
+        // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
+        // of this process put a revoked body back: revoke again once those writes settle.
+        if (this.#writeQueues.size > 0) {
+          await Promise.allSettled([...this.#writeQueues.values()]);
+          revoked += (await revoke()).modifiedCount;
+        }
+        return revoked;
+      }),
+      callback,
+    );
   }
 
   #encode(session: Body): unknown {
@@ -414,9 +607,12 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     col: Collection<SessionDocument>,
     snapshot: SessionSnapshot,
     next: EncodedBody,
+    owner: string | undefined,
     expires: Date,
     opts: WriteOptions | undefined,
   ): Promise<void> {
+    const cipher = this.#cipher;
+    const documentId = snapshot.documentId;
     const lazyKeys = opts?.lazyKeys;
     const previous = snapshot.stored as EncodedBody;
     const set: Record<string, unknown> = {};
@@ -426,7 +622,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const lazy = lazyKeys && lazyKeys.length > 0 ? new Set(lazyKeys) : undefined;
     for (const key of Object.keys(next)) {
       if (Object.prototype.hasOwnProperty.call(previous, key) && encodedEqual(previous[key], next[key])) continue;
-      set[`session.${key}`] = next[key];
+      set[`session.${key}`] = cipher ? cipher.encrypt(next[key], documentId, key) : next[key];
       if (lazy?.has(key)) lazyChanged = true;
       else dataChanged = true;
     }
@@ -436,14 +632,27 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       if (lazy?.has(key)) lazyChanged = true;
       else dataChanged = true;
     }
+    if (this.options.owner && owner !== snapshot.owner) {
+      dataChanged = true;
+      if (owner === undefined) unset['owner'] = '';
+      else set['owner'] = owner;
+    }
     if (!dataChanged) {
       if (!lazyChanged || this.#touchNotDue(snapshot, expires, opts?.touchAfterMs)) {
         return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
       }
     }
+    if (cipher && snapshot.reseal) {
+      // Values in clear or under an older key: re-encrypt all of them with the current key.
+      for (const key of Object.keys(next)) set[`session.${key}`] ??= cipher.encrypt(next[key], documentId, key);
+    }
     const update: UpdateFilter<SessionDocument> = { $set: { ...set, expires, ...(dataChanged ? { updatedAt: new Date() } : {}) } };
     if (Object.keys(unset).length > 0) update.$unset = unset;
-    const result = await col.updateOne({ _id: { $eq: snapshot.id } }, update);
+    const result = await col.updateOne({ _id: { $eq: documentId }, ...NOT_REVOKED }, update);
+    if (result.matchedCount > 0) {
+      snapshot.owner = owner;
+      snapshot.reseal = false;
+    }
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, dataChanged ? 'update' : 'touch');
   }
 
@@ -453,20 +662,21 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.#touchNotDue(snapshot, expires, touchAfterMs)) return;
-    const result = await col.updateOne({ _id: { $eq: snapshot.id } }, { $set: { expires } });
+    const result = await col.updateOne({ _id: { $eq: snapshot.documentId }, ...NOT_REVOKED }, { $set: { expires } });
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'touch');
   }
 
   #afterRelativeWrite(matched: number, snapshot: SessionSnapshot, expires: Date, event: 'update' | 'touch'): void {
-    if (matched === 0) {
-      this.#warn({
-        code: 'WRITE_AFTER_DESTROY',
-        message: 'A session write was dropped because the session was destroyed or expired after it was read.',
-      });
-      return;
-    }
+    if (matched === 0) return this.#writeAfterDestroy();
     snapshot.expires = expires;
     this.emit(event, snapshot.id);
+  }
+
+  #writeAfterDestroy(): void {
+    this.#warn({
+      code: 'WRITE_AFTER_DESTROY',
+      message: 'A session write was dropped because the session was destroyed or expired after it was read.',
+    });
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -516,7 +726,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const setups = globalState().indexSetups;
     const perClient = client ? (setups.get(client) ?? new Map<string, Promise<unknown>>()) : new Map();
     if (client) setups.set(client, perClient);
-    const key = `${this.#connection.dbNow?.databaseName ?? ''}/${this.options.collection}/${this.options.autoRemove}`;
+    const key = `${this.#connection.dbNow?.databaseName ?? ''}/${this.options.collection}/${this.options.autoRemove}/${this.options.owner ? 'owner' : ''}`;
     let setup = perClient.get(key) as Promise<'native' | 'interval' | 'disabled'> | undefined;
     if (!setup) {
       setup = this.#createExpiryIndex();
@@ -536,8 +746,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   async #createExpiryIndex(): Promise<'native' | 'interval' | 'disabled'> {
     const mode = this.options.autoRemove;
-    if (mode === 'disabled') return 'disabled';
     const col = await this.#connection.collection<SessionDocument>(this.options.collection);
+    if (this.options.owner) await col.createIndex({ owner: 1 });
+    if (mode === 'disabled') return 'disabled';
     const name = col.collectionName;
     if (mode === 'native') {
       try {
@@ -605,6 +816,21 @@ function checkId(id: unknown): asserts id is string {
     );
   }
   if (id.includes('\u0000')) throw new InvalidSessionIdError('A session id cannot contain a NUL character.');
+}
+
+/** Live sessions: not expired, not revoked. */
+function liveFilter(filter: Document): Document {
+  return { ...filter, expires: { $gt: new Date() }, ...NOT_REVOKED };
+}
+
+function checkOwner(owner: unknown): string {
+  if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      'owner',
+      `An owner must be a string of 1 to ${MAX_ID_LENGTH} characters; received ${describeValue(owner)}.`,
+    );
+  }
+  return owner;
 }
 
 function expiryOf(options: WriteOptions | undefined, defaultTtlMs: number): Date {

@@ -4,6 +4,7 @@ const classes = [
   ['MongoSessionError', core.MongoSessionError],
   ['InvalidOptionError', core.InvalidOptionError],
   ['InvalidSessionIdError', core.InvalidSessionIdError],
+  ['InvalidArgumentError', core.InvalidArgumentError],
   ['ConnectionError', core.ConnectionError],
   ['OperationError', core.OperationError],
   ['SerializationError', core.SerializationError],
@@ -15,7 +16,7 @@ describe('error tree', () => {
     const exported = Object.entries(core).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error);
     expect(exported.map(([k]) => k).sort()).toEqual(classes.map(([n]) => n).sort());
     for (const [name, Class] of classes) {
-      const error = name === 'InvalidOptionError' ? new core.InvalidOptionError('x', 'm') : new (Class as new (...a: unknown[]) => Error)(...(name === 'MongoSessionError' ? [core.ErrorCode.Operation, 'm'] : ['m']));
+      const error = name === 'InvalidOptionError' || name === 'InvalidArgumentError' ? new (Class as new (a: string, m: string) => Error)('x', 'm') : new (Class as new (...a: unknown[]) => Error)(...(name === 'MongoSessionError' ? [core.ErrorCode.Operation, 'm'] : ['m']));
       expect(error.name).toBe(name);
       expect(error).toBeInstanceOf(core.MongoSessionError);
       expect(error).toBeInstanceOf(Error);

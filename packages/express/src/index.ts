@@ -34,8 +34,14 @@ export interface MongoStoreOptions extends SessionStoreOptions {
   expiresAfterSeconds?: number;
 }
 
+/** connect-mongo 6's `crypto` option: only `secret` is kept (the cipher is always AES-256-GCM). */
+export interface ConnectMongoCrypto {
+  secret?: string | false;
+  [kruptein: string]: unknown;
+}
+
 /** connect-mongo 6's option names, for {@link MongoStore.create}. */
-export interface ConnectMongoOptions extends Partial<SessionStoreOptions> {
+export interface ConnectMongoOptions extends Partial<Omit<SessionStoreOptions, 'crypto'>> {
   mongoUrl?: string;
   dbName?: string;
   collectionName?: string;
@@ -52,7 +58,8 @@ export interface ConnectMongoOptions extends Partial<SessionStoreOptions> {
   transformId?: unknown;
   timestamps?: boolean;
   writeOperationOptions?: unknown;
-  crypto?: unknown;
+  /** `{ secret }` maps to the core's `crypto`; kruptein's tuning fields are refused. */
+  crypto?: ConnectMongoCrypto | SessionStoreOptions['crypto'];
   cryptoAdapter?: unknown;
 }
 
@@ -193,13 +200,12 @@ function expiryOf(session: Sess | undefined): { expires?: Date; ttlMs?: number }
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   transformId: 'session ids are stored as given; transform them in express-session\'s "genid" instead.',
   writeOperationOptions: 'set the write concern on the client: mongoOptions: { writeConcern: { w: "majority" } } or w= in mongoUrl.',
-  crypto: 'encryption is not built in; pass serialize/unserialize (or serializer: { serialize, deserialize }) that encrypt and decrypt.',
-  cryptoAdapter: 'encryption is not built in; pass serialize/unserialize (or serializer: { serialize, deserialize }) that encrypt and decrypt.',
+  cryptoAdapter: 'pass crypto: { secret } instead (AES-256-GCM, keys rotated by listing several secrets); see "Security" in the core README.',
 };
 
 /** Maps connect-mongo 6 option names onto the core's. */
 function fromConnectMongo(options: ConnectMongoOptions): SessionStoreOptions {
-  const { mongoUrl, dbName, collectionName, mongoOptions, ttl, autoRemoveInterval, touchAfter, stringify, serialize, unserialize, timestamps, ...rest } =
+  const { mongoUrl, dbName, collectionName, mongoOptions, ttl, autoRemoveInterval, touchAfter, stringify, serialize, unserialize, timestamps, crypto, ...rest } =
     options ?? ({} as ConnectMongoOptions);
   for (const [name, how] of Object.entries(UNSUPPORTED)) {
     if ((rest as Record<string, unknown>)[name] !== undefined) {
@@ -223,9 +229,21 @@ function fromConnectMongo(options: ConnectMongoOptions): SessionStoreOptions {
   set('ttlMs', seconds('ttl', ttl, 1000));
   set('cleanupIntervalMs', seconds('autoRemoveInterval', autoRemoveInterval, 60_000));
   set('touchAfterMs', seconds('touchAfter', touchAfter, 1000));
+  set('crypto', fromConnectMongoCrypto(crypto));
   if (serialize && unserialize) mapped.serializer = { serialize, deserialize: unserialize };
   else if (stringify !== undefined) mapped.serializer = stringify ? 'json' : 'lossless';
   return mapped;
+}
+
+function fromConnectMongoCrypto(crypto: ConnectMongoOptions['crypto']): SessionStoreOptions['crypto'] {
+  if (crypto === undefined || crypto === null) return undefined;
+  const { secret, acceptUnencrypted, ...tuning } = crypto as ConnectMongoCrypto;
+  const extra = Object.keys(tuning).filter((k) => tuning[k] !== undefined);
+  if (extra.length > 0) {
+    throw new InvalidOptionError('crypto', `connect-mongo option "crypto.${extra[0]}" is not supported: encryption is always AES-256-GCM with HKDF keys; pass only crypto: { secret }.`);
+  }
+  if (secret === false || secret === undefined) return undefined;
+  return { secret, ...(acceptUnencrypted === undefined ? {} : { acceptUnencrypted: acceptUnencrypted as boolean }) };
 }
 
 function seconds(option: string, value: number | undefined, unitMs: number): number | undefined {

@@ -124,8 +124,9 @@ describe('MongoStore.create with connect-mongo 6 option names', () => {
     const cases: [string, unknown, RegExp][] = [
       ['transformId', (id: string) => id, /genid/],
       ['writeOperationOptions', { writeConcern: { w: 1 } }, /writeConcern/],
-      ['crypto', { secret: 'x' }, /serialize/],
-      ['cryptoAdapter', {}, /serialize/],
+      ['crypto', { secret: 'x' }, /at least 32 characters/],
+      ['crypto', { secret: 'x'.repeat(32), algorithm: 'aes-256-cbc' }, /crypto\.algorithm.*only crypto: \{ secret \}/],
+      ['cryptoAdapter', {}, /crypto: \{ secret \}/],
       ['timestamps', false, /createdAt/],
       ['unserialize', undefined, /together/],
     ];
@@ -136,5 +137,14 @@ describe('MongoStore.create with connect-mongo 6 option names', () => {
       expect(error.message).toMatch(how);
     }
     expect(invalidOption(() => MongoStore.create({ mongoUrl: uri, ttl: -1 }))).toMatchObject({ option: 'ttl' });
+  });
+
+  it("maps connect-mongo's crypto: { secret } onto the core's encryption", () => {
+    const secret = 'a-connect-mongo-secret-of-32-characters!';
+    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret } })).core.options.crypto).toEqual({
+      secrets: [secret],
+      acceptUnencrypted: false,
+    });
+    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: false } })).core.options.crypto).toBeUndefined();
   });
 });
