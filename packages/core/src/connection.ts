@@ -318,6 +318,16 @@ export class StoreConnection {
     }
   }
 
+  /**
+   * An operation found no server. Say `disconnect` now rather than at the
+   * driver's next heartbeat (10 s by default): express-session and
+   * koa-generic-session then stop waiting on the store, and the background
+   * ping reports the recovery.
+   */
+  reportUnreachable(): void {
+    if (!this.#closed && this.#watcher?.connected !== false) this.#watcher?.setConnected(false);
+  }
+
   /** The Db if already known (the hot path), else undefined. */
   get dbNow(): Db | undefined {
     return this.#db;

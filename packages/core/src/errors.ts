@@ -165,6 +165,21 @@ const NETWORK_ERROR_NAMES = new Set([
   'MongoAPIError',
 ]);
 
+/** Driver errors meaning the server could not be reached (as opposed to a refused command). */
+const UNREACHABLE_ERROR_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+]);
+
+/** True when a driver error says no server could be reached; detected by name, as in {@link toStoreError}. */
+export function isUnreachableError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && UNREACHABLE_ERROR_NAMES.has(name);
+}
+
 /**
  * Wraps a driver failure in our tree. Detected by name, not `instanceof`,
  * because mongoose and the app may bring their own copy of the driver.

@@ -24,6 +24,7 @@ import {
   SerializationError,
   StoreClosedError,
   describeValue,
+  isUnreachableError,
   toStoreError,
 } from './errors';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
@@ -710,6 +711,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       ? operation(db.collection<SessionDocument>(this.options.collection))
       : this.#connection.collection<SessionDocument>(this.options.collection).then(operation);
     const tracked = started.catch((error: unknown) => {
+      if (isUnreachableError(error)) this.#connection.reportUnreachable();
       throw toStoreError(error, action);
     });
     this.#inflight.add(tracked);
