@@ -3,15 +3,12 @@
  * name changed (and the connection string pointed at the test server), against
  * the BUILT package in a child process.
  */
-import { dirname, join } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
 import { runExample } from '@mongo-session/test-utils/run-example';
 
+// The examples require koa-convert: a devDependency of this package, so it resolves from packageDir.
 const packageDir = join(__dirname, '..');
-// The examples require koa-convert, which koa 2 depends on; it is not a devDependency of this package.
-const koaConvertDir = dirname(dirname(require.resolve('koa-convert', { paths: [realpathSync(join(packageDir, 'node_modules/koa2'))] })));
-const env = { NODE_PATH: koaConvertDir };
 
 const first = `
     const Koa = require('koa');
@@ -89,7 +86,6 @@ describe('seed koa-mongodb-session README examples', () => {
     const source = first.replace('mongodb://localhost:27017/connect_mongodb_session_test', testUri(uniqueDatabaseName('kgs_seed')));
     let body = '';
     const run = await runExample(packageDir, source, {
-      env,
       visit: async (base) => {
         const client = new CookieClient(base);
         const response = await client.get('/');
@@ -107,7 +103,6 @@ describe('seed koa-mongodb-session README examples', () => {
   it('example 2 (unreachable host): the process lives on after the connection fails', async () => {
     const statuses: number[] = [];
     const run = await runExample(packageDir, second, {
-      env,
       timeoutMs: 40_000,
       visit: async (base) => {
         const client = new CookieClient(base);
