@@ -9,6 +9,7 @@ import type {
   SessionData as _SessionData,
   SessionModuleLike as _SessionModuleLike,
   SessionStoreOptions as _SessionStoreOptions,
+  StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
 declare const connectMongoDBSession: ConnectMongoDBSession;
@@ -23,6 +24,7 @@ declare namespace connectMongoDBSession {
   type SessionData = _SessionData;
   type SessionStoreOptions = _SessionStoreOptions;
   type Callback<T> = _Callback<T>;
+  type StoredSession = _StoredSession;
 }
 
 export = connectMongoDBSession;

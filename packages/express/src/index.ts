@@ -12,6 +12,7 @@ import {
   type SessionSnapshot,
   SessionStore,
   type SessionStoreOptions,
+  type StoredSession,
   withCallback,
 } from '@mongo-session/core';
 
@@ -166,6 +167,20 @@ export class MongoStore extends FrameworkBase {
     return withCallback(this.core.close(), callback);
   }
 
+  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
+  listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
+    return this.core.listByOwner(owner, callback);
+  }
+
+  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.core.countByOwner(owner, callback);
+  }
+
+  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
+  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.core.destroyByOwner(owner, callback);
+  }
+
   /** express-session builds the request's Session here: it inherits the snapshot `get` read for its body. */
   // Typed as express-session's (its Request and Session types are not ours to depend on).
   createSession(req: any, sess: any): any {
@@ -316,10 +331,12 @@ export {
   ErrorCode,
   MongoSessionError,
   InvalidOptionError,
+  InvalidArgumentError,
   ConnectionError,
   OperationError,
   SerializationError,
   StoreClosedError,
   closeAll,
+  hashSessionId,
 } from '@mongo-session/core';
-export type { Callback, SessionData, SessionStoreOptions } from '@mongo-session/core';
+export type { Callback, SessionData, SessionStoreOptions, StoredSession } from '@mongo-session/core';

@@ -3,6 +3,7 @@ import type {
   MongoDBStore as _MongoDBStore,
   MongoDBStoreConstructor,
   MongoDBStoreOptions as _MongoDBStoreOptions,
+  StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
 declare const MongoDBStore: MongoDBStoreConstructor & {
@@ -14,6 +15,7 @@ declare namespace MongoDBStore {
   type KoaSession = _KoaSession;
   type MongoDBStoreOptions = _MongoDBStoreOptions;
   type Instance = _MongoDBStore;
+  type StoredSession = _StoredSession<_KoaSession>;
 }
 
 export = MongoDBStore;

@@ -10,6 +10,7 @@ import {
   type Callback,
   type SessionSnapshot,
   type SessionStoreOptions,
+  type StoredSession,
 } from '@mongo-session/core';
 
 /** A koa-generic-session session object (its `cookie` included). */
@@ -97,6 +98,20 @@ class MongoDBStoreImpl extends EventEmitter {
   length(callback?: Callback<number>): Promise<number> {
     return withCallback(this.#core.length(), callback);
   }
+
+  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
+  listByOwner(owner: string, callback?: Callback<StoredSession<KoaSession>[]>): Promise<StoredSession<KoaSession>[]> {
+    return this.#core.listByOwner(owner, callback);
+  }
+
+  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.#core.countByOwner(owner, callback);
+  }
+
+  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
+  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.#core.destroyByOwner(owner, callback);
+  }
 }
 
 Object.defineProperty(MongoDBStoreImpl, 'name', { value: 'MongoDBStore' });
@@ -116,3 +131,4 @@ export const MongoDBStore = new Proxy(MongoDBStoreImpl, {
 }) as unknown as MongoDBStoreConstructor;
 
 export default MongoDBStore;
+export type { StoredSession } from '@mongo-session/core';

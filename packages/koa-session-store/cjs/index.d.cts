@@ -3,6 +3,7 @@ import type {
   KoaSessionStoreLayer as _KoaSessionStoreLayer,
   create as _create,
   closeConnections as _closeConnections,
+  StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
 declare const koaSessionStore: {
@@ -14,6 +15,7 @@ declare const koaSessionStore: {
 declare namespace koaSessionStore {
   type CreateOptions = _CreateOptions;
   type KoaSessionStoreLayer = _KoaSessionStoreLayer;
+  type StoredSession = _StoredSession;
 }
 
 export = koaSessionStore;

@@ -15,6 +15,7 @@ import {
   type SessionData,
   type SessionStoreOptions,
   type StoreWarning,
+  type StoredSession,
 } from '@mongo-session/core';
 
 /** koa-session-mongo's options, plus the core options passed through unchanged. */
@@ -105,6 +106,20 @@ export class KoaSessionStoreLayer extends EventEmitter {
     return this.#core.connected;
   }
 
+  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
+  listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
+    return this.#core.listByOwner(owner, callback);
+  }
+
+  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.#core.countByOwner(owner, callback);
+  }
+
+  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
+  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.#core.destroyByOwner(owner, callback);
+  }
+
   /** Waits for writes in flight and releases the connection (a Db or mongoose connection you passed stays open). */
   close(callback?: Callback<void>): Promise<void> {
     created.delete(this);
@@ -174,3 +189,4 @@ export async function closeConnections(callback?: Callback<void>): Promise<void>
 }
 
 export default { create, closeConnections };
+export type { StoredSession } from '@mongo-session/core';

@@ -4,6 +4,7 @@ import type {
   KoaStoreCallOptions as KoaStoreCallOptionsType,
   SessionData as SessionDataType,
   StoreEventMap as StoreEventMapType,
+  StoredSession as StoredSessionType,
 } from '../dist/impl.cjs';
 
 declare function createStore(options: createStore.KoaStoreOptions): createStore.KoaSessionStore;
@@ -16,6 +17,7 @@ declare namespace createStore {
   export type KoaStoreCallOptions = KoaStoreCallOptionsType;
   export type SessionData = SessionDataType;
   export type StoreEventMap = StoreEventMapType;
+  export type StoredSession = StoredSessionType;
 }
 
 export = createStore;

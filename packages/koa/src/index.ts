@@ -10,6 +10,8 @@ import {
   type SessionData,
   type SessionStoreOptions,
   type StoreEventMap,
+  type StoredSession,
+  type Callback,
   InvalidOptionError,
 } from '@mongo-session/core';
 
@@ -113,6 +115,20 @@ export class KoaSessionStore {
     return this.core.connected;
   }
 
+  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
+  listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
+    return this.core.listByOwner(owner, callback);
+  }
+
+  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.core.countByOwner(owner, callback);
+  }
+
+  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
+  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+    return this.core.destroyByOwner(owner, callback);
+  }
+
   // Events are the core's: connect, disconnect, error, warning, create, update, touch, destroy.
   on<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
     this.core.on(event, listener as never);
@@ -144,4 +160,4 @@ function isInvalidId(error: unknown): boolean {
 }
 
 export default createStore;
-export type { SessionData, StoreEventMap } from '@mongo-session/core';
+export type { SessionData, StoreEventMap, StoredSession } from '@mongo-session/core';

@@ -6,6 +6,7 @@ import type {
   SessionOptions as SessionOptionsType,
   SessionData as SessionDataType,
   Callback as CallbackType,
+  StoredSession as StoredSessionType,
 } from '../dist/impl.cjs';
 
 declare const MongoSess: MongoSessFunction;
@@ -17,6 +18,7 @@ declare namespace MongoSess {
   export type SessionOptions = SessionOptionsType;
   export type SessionData = SessionDataType;
   export type Callback<T> = CallbackType<T>;
+  export type StoredSession = StoredSessionType;
   export type { MongoSessFunction };
 }
 

@@ -16,6 +16,7 @@ import {
   type Callback,
   type SessionData,
   type SessionStoreOptions,
+  type StoredSession,
 } from '@mongo-session/core';
 
 /** `MongoSess.connect()` options: the seed's names plus every core option except `ttlMs` (use `expires`). */
@@ -88,6 +89,31 @@ function close(callback?: Callback<void>): Promise<void> {
   const closing = store;
   store = undefined;
   return withCallback(closing ? closing.close() : Promise.resolve(), callback);
+}
+
+/** Runs one call on the connected store; not connected rejects (never throws synchronously). */
+function onStore<T>(call: (s: SessionStore) => Promise<T>, callback: Callback<T> | undefined): Promise<T> {
+  let result: Promise<T>;
+  try {
+    result = call(requireStore());
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  return withCallback(result, callback);
+}
+
+/** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
+function listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
+  return onStore((s) => s.listByOwner(owner), callback);
+}
+
+function countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+  return onStore((s) => s.countByOwner(owner), callback);
+}
+
+/** "Log out everywhere": revokes every session of one owner; resolves to how many. */
+function destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+  return onStore((s) => s.destroyByOwner(owner), callback);
 }
 
 function requireStore(): SessionStore {
@@ -255,6 +281,9 @@ export interface MongoSessFunction {
   connect: typeof connect;
   close: typeof close;
   disconnect: typeof close;
+  listByOwner: typeof listByOwner;
+  countByOwner: typeof countByOwner;
+  destroyByOwner: typeof destroyByOwner;
   /** The process-wide store once connected (for events: connect, disconnect, error, warning). */
   readonly store: SessionStore | undefined;
   Session: typeof Session;
@@ -270,8 +299,8 @@ export const MongoSess = function MongoSess(req: IncomingMessage, res: ServerRes
 } as unknown as MongoSessFunction;
 
 Object.defineProperty(MongoSess, 'store', { get: () => store, enumerable: true });
-Object.assign(MongoSess, { connect, close, disconnect: close, Session, SessionUsageError, StandaloneErrorCode, MongoSess, default: MongoSess });
+Object.assign(MongoSess, { connect, close, disconnect: close, listByOwner, countByOwner, destroyByOwner, Session, SessionUsageError, StandaloneErrorCode, MongoSess, default: MongoSess });
 
-export { connect, close, close as disconnect };
-export type { Callback, SessionData };
+export { connect, close, close as disconnect, listByOwner, countByOwner, destroyByOwner };
+export type { Callback, SessionData, StoredSession };
 export default MongoSess;
