@@ -74,11 +74,11 @@ interface EncodeState {
  */
 export function encodeBody(body: unknown): EncodedBody {
   const state: EncodeState = { size: 0, seen: new Set() };
-  const value = toJsonValue(body, '');
+  const value = guarded(() => toJsonValue(body, ''));
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) {
     throw new SerializationError(`A session body must be a plain object; received ${kindOf(value)}.`);
   }
-  const encoded = encodeObject(value as Record<string, unknown>, 1, state);
+  const encoded = guarded(() => encodeObject(value as Record<string, unknown>, 1, state));
   // The running tally is an upper bound (3 bytes a character); measure exactly only when it is exceeded.
   if (state.size > MAX_BSON_SIZE - STORAGE_FIELDS_ALLOWANCE) {
     const exact = BSON.calculateObjectSize(encoded);
@@ -89,6 +89,16 @@ export function encodeBody(body: unknown): EncodedBody {
     }
   }
   return encoded;
+}
+
+/** A getter or `toJSON` of the body that throws: its message may quote session data, so only the kind is kept. */
+function guarded<T>(encode: () => T): T {
+  try {
+    return encode();
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    throw new SerializationError('A session body could not be encoded: a getter or toJSON method in it threw.');
+  }
 }
 
 function kindOf(value: unknown): string {
@@ -186,7 +196,7 @@ export class CorruptDocumentError extends Error {
 }
 
 export function decodeBody(stored: unknown): Record<string, unknown> {
-  if (stored === null || typeof stored !== 'object' || Array.isArray(stored) || stored instanceof Date) {
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored) || stored instanceof Date || isBsonValue(stored)) {
     throw new CorruptDocumentError('the stored session is not a subdocument');
   }
   return decodeObject(stored as Record<string, unknown>);
@@ -194,6 +204,8 @@ export function decodeBody(stored: unknown): Record<string, unknown> {
 
 function decodeAny(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  // Format 1 never writes binaries, ObjectIds, regexes or other BSON types.
+  if (isBsonValue(value)) throw new CorruptDocumentError('the stored session holds a value this format never writes');
   if (Array.isArray(value)) return value.map(decodeAny);
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -201,6 +213,12 @@ function decodeAny(value: unknown): unknown {
     return decodeTagged(keys[0]!, obj[keys[0]!]);
   }
   return decodeObject(obj);
+}
+
+function isBsonValue(value: object): boolean {
+  // BSON classes define `_bsontype` on their prototype; a session key of that name is an own property.
+  const tagged = typeof (value as { _bsontype?: unknown })._bsontype === 'string' && !Object.prototype.hasOwnProperty.call(value, '_bsontype');
+  return tagged || ArrayBuffer.isView(value) || value instanceof RegExp;
 }
 
 function decodeTagged(tag: string, payload: unknown): unknown {

@@ -189,6 +189,10 @@ export function toStoreError(error: unknown, action: string): MongoSessionError 
   const name = (error as { name?: unknown } | null)?.name;
   const text = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
+  // The driver could not encode the document (e.g. a session key named `_bsontype`): the body's fault, not the server's.
+  if (typeof name === 'string' && name.startsWith('BSON') && name !== 'BSONError') {
+    return new SerializationError(`The session could not be encoded as BSON (${name}).`);
+  }
   // Only a server that answered sets a numeric code; anything else failed on the way there.
   const transport = typeof name === 'string' && NETWORK_ERROR_NAMES.has(name);
   if (transport || (typeof code !== 'number' && name !== 'BSONError')) {

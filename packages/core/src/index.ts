@@ -1,4 +1,4 @@
-export { SessionStore, SessionSnapshot, FORMAT_VERSION } from './store';
+export { SessionStore, SessionSnapshot, FORMAT_VERSION, REVOCATION_WINDOW_MS } from './store';
 export type { LoadedSession, SessionDocument, StoreEventMap, StoredSession, WriteOptions } from './store';
 export {
   ErrorCode,

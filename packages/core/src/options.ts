@@ -279,7 +279,8 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
   }
   const given = options as Record<string, unknown>;
   for (const name of Object.keys(given)) {
-    if (!(name in OPTION_CHECKS)) {
+    // Own names only: `constructor` or `toString` are not options.
+    if (!Object.prototype.hasOwnProperty.call(OPTION_CHECKS, name)) {
       throw new InvalidOptionError(
         name,
         `Unknown option "${name}". Known options: ${OPTION_NAMES.join(', ')}.`,

@@ -32,6 +32,14 @@ import { globalState } from './registry';
 
 export const FORMAT_VERSION = 1;
 const MAX_ID_LENGTH = 1024;
+// Filters use `{ _id: id }`, not `{ _id: { $eq: id } }`: checkId() admits only strings, so no
+// operator can reach them, and FerretDB 1.x finds a document by _id quickly only in that form.
+/**
+ * The driver looks array field names up in a plain `{}` of raw fields, so an array under
+ * a key such as `constructor` or `toString` comes back as raw BSON bytes; an empty
+ * null-prototype map avoids that.
+ */
+const READ_OPTIONS = Object.freeze({ fieldsAsRaw: Object.create(null) as Record<string, boolean> });
 
 /** The stored document, as this version writes it. */
 export interface SessionDocument {
@@ -47,9 +55,15 @@ export interface SessionDocument {
   revoked?: true;
 }
 
-/** Writes never land on a tombstone; an upsert onto one fails on the duplicate `_id` instead. */
+/** Relative writes never land on a tombstone; see {@link liveTombstone} for whole writes. */
 const NOT_REVOKED = { revoked: { $ne: true } } as const;
 const DUPLICATE_KEY = 11000;
+/**
+ * How long a `destroyByOwner` tombstone blocks whole-document writes: long enough for any
+ * request already in flight to finish, short enough that a browser keeping its session id
+ * (koa-session-store does) can start a new session soon after being logged out.
+ */
+export const REVOCATION_WINDOW_MS = 60_000;
 
 /** A warning event's payload. Never contains session data or session ids. */
 export type { StoreWarning };
@@ -126,6 +140,12 @@ export interface WriteOptions {
    * along whenever the document is written.
    */
   lazyKeys?: readonly string[];
+  /**
+   * The caller just generated this id, so no document should exist: written with one
+   * `insert` (cheaper than an upsert on some servers). Should one exist after all, the
+   * write falls back to the usual upsert.
+   */
+  isNew?: boolean;
   /**
    * This call's touch window, for callers whose lifetime per call is shorter than the
    * store's (a touch not yet due must never let an active session lapse); default the
@@ -255,7 +275,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#run('read the session', async (col) => {
         checkId(id);
-        const doc = await col.findOne({ _id: { $eq: this.#documentId(id) } });
+        const doc = await col.findOne({ _id: this.#documentId(id) }, READ_OPTIONS);
         return doc ? this.#decode(doc, id) : null;
       }),
       callback,
@@ -282,7 +302,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   async #list(col: Collection<SessionDocument>, filter: Document): Promise<StoredSession<Body>[]> {
-    const docs = await col.find(liveFilter(filter)).toArray();
+    const docs = await col.find(liveFilter(filter), READ_OPTIONS).toArray();
     const out: StoredSession<Body>[] = [];
     for (const doc of docs) {
       const loaded = typeof doc._id === 'string' ? this.#decode(doc, doc._id) : null;
@@ -428,6 +448,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#run('save the session', async (col) => {
         checkId(id);
+        if (session === null || typeof session !== 'object' || Array.isArray(session)) {
+          throw new SerializationError(`A session body must be a plain object; received ${describeValue(session)}.`);
+        }
         // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#encode(session);
         const owner = this.#ownerOf(session);
@@ -468,14 +491,24 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     };
     if (snapshot) {
       // Read before: rewrite whole (another format, or the first write over a foreign document), never upsert.
-      const result = await col.updateOne({ _id: { $eq: documentId }, ...NOT_REVOKED }, update);
+      const result = await col.updateOne({ _id: documentId, ...NOT_REVOKED }, update);
       if (result.matchedCount > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'update');
     }
+    if (opts?.isNew) {
+      try {
+        await col.insertOne({ ...(update.$set as SessionDocument), _id: documentId, createdAt: now });
+        this.emit('create', id);
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      }
+    }
     try {
+      // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
       const result = await col.updateOne(
-        { _id: documentId, ...NOT_REVOKED },
-        { ...update, $setOnInsert: { createdAt: now } },
+        { _id: documentId, $nor: [liveTombstone(now)] },
+        { ...update, $unset: { ...update.$unset, revoked: '' }, $setOnInsert: { createdAt: now } },
         { upsert: true },
       );
       this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
@@ -510,7 +543,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         return this.#serialize(id, async () => {
           if (expires.getTime() <= Date.now()) return this.#delete(col, id);
           if (snapshot) return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
-          const result = await col.updateOne({ _id: { $eq: this.#documentId(id) }, ...NOT_REVOKED }, { $set: { expires } });
+          const result = await col.updateOne({ _id: this.#documentId(id), ...NOT_REVOKED }, { $set: { expires } });
           if (result.matchedCount > 0) this.emit('touch', id);
         });
       }),
@@ -539,7 +572,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   async #delete(col: Collection<SessionDocument>, id: string): Promise<void> {
-    await col.deleteOne({ _id: { $eq: this.#documentId(id) } });
+    await col.deleteOne({ _id: this.#documentId(id) });
     this.emit('destroy', id);
   }
 
@@ -562,7 +595,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   /**
    * Revokes every session of one owner ("log out everywhere"); resolves to how
-   * many. Each becomes a tombstone (body removed) that lives for `ttlMs`, so a
+   * many. Each becomes a tombstone (body removed) for REVOCATION_WINDOW_MS, so a
    * write already in flight for one of them is dropped instead of recreating it.
    */
   destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
@@ -571,7 +604,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
         const revoke = () =>
           col.updateMany(filter, {
-            $set: { revoked: true, expires: new Date(Date.now() + this.options.ttlMs) },
+            $set: { revoked: true, expires: new Date(Date.now() + Math.min(this.options.ttlMs, REVOCATION_WINDOW_MS)) },
             $unset: { session: '', owner: '' },
           });
         let revoked = (await revoke()).modifiedCount;
@@ -649,7 +682,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     }
     const update: UpdateFilter<SessionDocument> = { $set: { ...set, expires, ...(dataChanged ? { updatedAt: new Date() } : {}) } };
     if (Object.keys(unset).length > 0) update.$unset = unset;
-    const result = await col.updateOne({ _id: { $eq: documentId }, ...NOT_REVOKED }, update);
+    const result = await col.updateOne({ _id: documentId, ...NOT_REVOKED }, update);
     if (result.matchedCount > 0) {
       snapshot.owner = owner;
       snapshot.reseal = false;
@@ -657,13 +690,19 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, dataChanged ? 'update' : 'touch');
   }
 
+  /**
+   * A touch may be skipped while the stored expiry is within the touch window of the
+   * requested one. The window never exceeds half the requested lifetime, so a session
+   * in use never lapses, however short its cookie is next to `touchAfterMs`.
+   */
   #touchNotDue(snapshot: SessionSnapshot, expires: Date, touchAfterMs = this.options.touchAfterMs): boolean {
-    return snapshot.expires.getTime() >= expires.getTime() - touchAfterMs;
+    const window = Math.min(touchAfterMs, (expires.getTime() - Date.now()) / 2);
+    return snapshot.expires.getTime() >= expires.getTime() - window;
   }
 
   async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.#touchNotDue(snapshot, expires, touchAfterMs)) return;
-    const result = await col.updateOne({ _id: { $eq: snapshot.documentId }, ...NOT_REVOKED }, { $set: { expires } });
+    const result = await col.updateOne({ _id: snapshot.documentId, ...NOT_REVOKED }, { $set: { expires } });
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'touch');
   }
 
@@ -808,6 +847,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string') {
     throw new InvalidSessionIdError(`A session id must be a string; received ${describeValue(id)}.`);
@@ -818,11 +859,17 @@ function checkId(id: unknown): asserts id is string {
     );
   }
   if (id.includes('\u0000')) throw new InvalidSessionIdError('A session id cannot contain a NUL character.');
+  // BSON stores a lone surrogate as U+FFFD: two different ids would name one document.
+  if (LONE_SURROGATE.test(id)) throw new InvalidSessionIdError('A session id cannot contain a lone UTF-16 surrogate.');
 }
 
 /** Live sessions: not expired, not revoked. */
 function liveFilter(filter: Document): Document {
   return { ...filter, expires: { $gt: new Date() }, ...NOT_REVOKED };
+}
+
+function liveTombstone(now: Date): Document {
+  return { revoked: true, expires: { $gt: now } };
 }
 
 function checkOwner(owner: unknown): string {

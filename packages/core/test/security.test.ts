@@ -3,6 +3,7 @@ import {
   ErrorCode,
   hashSessionId,
   InvalidOptionError,
+  REVOCATION_WINDOW_MS,
   SessionStore,
   type SessionStoreOptions,
   type StoreWarning,
@@ -289,8 +290,18 @@ describe('owners ("log out everywhere")', () => {
     expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY')).toHaveLength(2);
     const tombstone = await rawCollection(collection).findOne({ _id: 'ann-phone' });
     expect(tombstone).toMatchObject({ revoked: true });
+    const window = tombstone!['expires'].getTime() - Date.now();
+    expect(window).toBeGreaterThan(0);
+    expect(window).toBeLessThanOrEqual(REVOCATION_WINDOW_MS);
     expect(tombstone).not.toHaveProperty('session');
     expect(tombstone).not.toHaveProperty('owner');
+    // Once the revocation window is over, a new session under the same id may be written
+    // (koa-session-store keeps the id in its cookie).
+    await rawCollection(collection).updateOne({ _id: 'ann-laptop' }, { $set: { expires: new Date(Date.now() - 1000) } });
+    await store.set('ann-laptop', { user: 'ann', fresh: true });
+    expect(await store.get('ann-laptop')).toEqual({ user: 'ann', fresh: true });
+    expect(await rawCollection(collection).findOne({ _id: 'ann-laptop' })).not.toHaveProperty('revoked');
+    await store.destroy('ann-laptop');
     // A second call finds nothing left to revoke; destroy removes a tombstone.
     expect(await store.destroyByOwner('ann')).toBe(0);
     await store.destroy('ann-phone');

@@ -347,3 +347,38 @@ describe('errors and lifecycle', () => {
     }
   });
 });
+
+describe('new sessions and short lifetimes', () => {
+  it('isNew writes with one insert, and falls back to the update when the id exists after all', async () => {
+    const proxy = await MongoProxy.fromUri(uri);
+    try {
+      const store = open({ uri: proxy.uri(database), collection: 'fresh' });
+      await store.ready();
+      proxy.resetCounts();
+      await store.set('fresh-1', { a: 1 }, { isNew: true });
+      expect(proxy.counts()).toMatchObject({ insert: 1 });
+      expect(proxy.count('update')).toBe(0);
+      expect(await store.get('fresh-1')).toEqual({ a: 1 });
+      await store.set('fresh-1', { b: 2 }, { isNew: true });
+      expect(await store.get('fresh-1')).toEqual({ b: 2 });
+      const doc = await raw.db().collection<{ _id: string }>('fresh').findOne({ _id: 'fresh-1' });
+      expect(doc).toMatchObject({ v: 1, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a lazy touch never lets a session lapse when its lifetime is shorter than touchAfterMs', async () => {
+    // touchAfterMs is 1 hour by default; this session lives 6 s and is used every 3.5 s.
+    const store = open({ collection: 'short' });
+    expect(store.options.touchAfterMs).toBe(3_600_000);
+    await store.set('short-1', { a: 1 }, { ttlMs: 6000 });
+    await new Promise((r) => setTimeout(r, 3500));
+    const loaded = await store.load('short-1');
+    expect(loaded).not.toBeNull();
+    await store.set('short-1', loaded!.session, { ttlMs: 6000, snapshot: loaded!.snapshot });
+    await new Promise((r) => setTimeout(r, 3500));
+    // Past the first expiry (6 s): alive only because the touch was written.
+    expect(await store.get('short-1')).toEqual({ a: 1 });
+  });
+});

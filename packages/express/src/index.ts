@@ -109,7 +109,10 @@ export class MongoStore extends FrameworkBase {
 
   set(sid: string, session: Sess, callback?: Callback<void>): Promise<void> {
     const snapshot = requestSnapshots.get(session);
-    return withCallback(this.core.set(sid, session, { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS }), callback);
+    // express-session's own Session (it carries a hidden `req`) without a snapshot was never
+    // read: a new or regenerated id. @fastify/session's sessions are whole writes.
+    const isNew = !snapshot && typeof session === 'object' && session !== null && Object.prototype.hasOwnProperty.call(session, 'req');
+    return withCallback(this.core.set(sid, session, { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS, isNew }), callback);
   }
 
   touch(sid: string, session: Sess, callback?: Callback<void>): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  ErrorCode,
   SessionStore,
   withCallback,
   type Callback,
@@ -51,7 +52,12 @@ class MongoDBStoreImpl extends EventEmitter {
 
   /** The session stored under `sid`, or null. */
   async get(sid: string): Promise<KoaSession | null> {
-    const loaded = await this.#core.load(sid);
+    // A cookie value the store cannot take as an id (too long, NUL, ...) is the client's
+    // doing: no session, so koa-generic-session starts a new one with a new id.
+    const loaded = await this.#core.load(sid).catch((error: unknown) => {
+      if ((error as { code?: unknown })?.code === ErrorCode.InvalidSessionId) return null;
+      throw error;
+    });
     if (!loaded) return null;
     this.#snapshots.set(loaded.session, loaded.snapshot);
     return loaded.session;
@@ -67,7 +73,8 @@ class MongoDBStoreImpl extends EventEmitter {
     // An unchanged (`rolling`) save is a lazy touch; with a per-call ttl shorter than the
     // store's touch window allows, an active session would lapse: cap it at half this ttl.
     const touchAfterMs = ttl.ttlMs !== undefined && ttl.ttlMs > 0 ? Math.min(this.#core.options.touchAfterMs, ttl.ttlMs / 2) : undefined;
-    await this.#core.set(sid, sess, { ...ttl, snapshot, ...(touchAfterMs === undefined ? {} : { touchAfterMs }) });
+    // Without a snapshot the session was generated in this request (isNew: one insert).
+    await this.#core.set(sid, sess, { ...ttl, snapshot, isNew: !snapshot, ...(touchAfterMs === undefined ? {} : { touchAfterMs }) });
   }
 
   async destroy(sid: string): Promise<void> {

@@ -80,8 +80,9 @@ export class KoaSessionStore {
     const expires = new Date(Date.now() + ttlMs);
     const ctx = options?.ctx;
     const loaded = ctx && typeof ctx === 'object' ? this.#loaded.get(ctx) : undefined;
-    const snapshot = loaded?.snapshot.id === key ? loaded.snapshot : undefined;
-    if (!snapshot) return this.core.set(key, sess, { expires });
+    const snapshot = loaded !== undefined && loaded.snapshot.id === key ? loaded.snapshot : undefined;
+    // Nothing was read for this key in this request: koa-session generated it.
+    if (!snapshot) return this.core.set(key, sess, { expires, isNew: true });
     // A touch must come early enough that the stored `_expire` never lapses while
     // the session is in use: skipped only while half the cookie's lifetime remains.
     const lifetime = typeof sess['_maxAge'] === 'number' ? sess['_maxAge'] : ttlMs;

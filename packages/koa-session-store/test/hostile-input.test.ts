@@ -1,0 +1,144 @@
+/**
+ * Hostile and broken input through the koa-session-store layer (issue 9,
+ * part 1): the shared ids and corrupted documents through load / save /
+ * remove, bodies as the JSON strings koa-session-store hands over, and forged
+ * cookies over HTTP. koa-session-store keeps `{"_sid": ...}` as JSON in its
+ * cookie; unsigned here, so a forged `_sid` of any JSON type reaches the layer.
+ */
+import { createServer } from 'node:http';
+import Koa from 'koa';
+import convert from 'koa-convert';
+import { MongoClient } from 'mongodb';
+import { create } from '@mongo-session/koa-session-store';
+import { CookieClient, closeServer, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  type AdapterUnderTest,
+  type BodyCase,
+  CANARY,
+  CORRUPT_CASES,
+  ID_CASES,
+  assertNoCanary,
+  assertNoPollution,
+  checkBodyCase,
+  checkCorruptCase,
+  checkIdCase,
+  prototypeFingerprint,
+} from '@mongo-session/test-utils/hostile-corpus';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown; cookie?: Record<string, unknown> }) => any;
+
+const database = uniqueDatabaseName('kss_hostile');
+const uri = testUri(database);
+const raw = new MongoClient(uri);
+const store = create({ uri, collection: 'hostile', autoRemove: 'interval' });
+const events: { event: string; payload: unknown[] }[] = [];
+for (const event of ['warning', 'error', 'create', 'update', 'touch', 'destroy'] as const) {
+  store.on(event, (...payload: unknown[]) => events.push({ event, payload }));
+}
+const failures = trackProcessFailures();
+
+const adapter: AdapterUnderTest = {
+  name: 'koa-session-store layer',
+  get: async (id) => {
+    const json = await store.load(id as string);
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
+  },
+  // The framework hands the layer JSON text; objects are turned into it here.
+  set: (id, body) => store.save(id as string, typeof body === 'string' ? body : JSON.stringify(body)),
+  destroy: (id) => store.remove(id as string),
+  invalidIdOnGet: 'reject',
+  invalidIdOnDestroy: 'reject',
+  insertRaw: async (document) => void (await raw.db().collection('hostile').insertOne(document as never)),
+  events,
+};
+
+const refused = { kind: 'serialization-error' } as const;
+const text = (name: string, json: string, outcome: BodyCase['outcome']['lossless']): BodyCase => ({ name, make: () => json, outcome: { lossless: outcome, json: outcome } });
+const protoJson = `{"__proto__": {"polluted": "${CANARY}"}, "constructor": {"prototype": {"polluted": 1}}}`;
+const deep = `${'{"n":'.repeat(1000)}"${CANARY}"${'}'.repeat(1000)}`;
+/** What koa-session-store can hand the layer: JSON text. */
+const LAYER_BODIES: BodyCase[] = [
+  text('not JSON', `{"a": "${CANARY}"`, refused),
+  text('empty string', '', refused),
+  text('JSON null', 'null', refused),
+  text('JSON array', `["${CANARY}"]`, refused),
+  text('JSON string', `"${CANARY}"`, refused),
+  text('JSON number', '42', refused),
+  text('nested 1,000 deep', deep, refused),
+  text('over 16 MiB', JSON.stringify({ canary: CANARY, s: 'x'.repeat(17 * 1024 * 1024) }), refused),
+  text('__proto__ and constructor keys', protoJson, { kind: 'stored', expected: JSON.parse(protoJson) as Record<string, unknown> }),
+  text('$- and .-keys', `{"$where": "${CANARY}", "a.b": {"$ne": null}}`, { kind: 'stored', expected: { $where: CANARY, 'a.b': { $ne: null } } }),
+  text('huge array', JSON.stringify({ list: Array.from({ length: 100_000 }, (_, i) => i) }), { kind: 'stored', expected: { list: Array.from({ length: 100_000 }, (_, i) => i) } }),
+];
+
+const server = (() => {
+  const app = new Koa();
+  app.keys = ['a koa secret'];
+  app.on('error', () => undefined);
+  app.use(convert(sessionMiddleware({ store, cookie: { signed: false } })));
+  app.use(async (c) => {
+    const url = new URL(c.url, 'http://app');
+    const s = (c as unknown as { session: Record<string, unknown> }).session;
+    if (url.pathname === '/set') for (const [k, v] of url.searchParams) s[k] = v;
+    c.body = s;
+  });
+  return createServer(app.callback());
+})();
+let sentinel: CookieClient;
+let baseUrl = '';
+let fingerprint = '';
+let checkedEvents = 0;
+
+beforeAll(async () => {
+  await store.save('sentinel', JSON.stringify({ sentinel: 'alive' }));
+  baseUrl = await listen(server);
+  sentinel = new CookieClient(baseUrl);
+  await sentinel.get('/set?sentinel=http');
+});
+
+beforeEach(() => {
+  fingerprint = prototypeFingerprint();
+});
+
+afterEach(async () => {
+  assertNoPollution(fingerprint);
+  expect(await adapter.get('sentinel')).toEqual({ sentinel: 'alive' });
+  expect((await sentinel.get('/get')).json()).toEqual({ sentinel: 'http' });
+  for (const e of events.slice(checkedEvents)) assertNoCanary(e.payload, `event ${e.event}`);
+  checkedEvents = events.length;
+  expect(failures.unhandledRejections).toEqual([]);
+  expect(failures.uncaughtExceptions).toEqual([]);
+});
+
+afterAll(async () => {
+  failures.stop();
+  await closeServer(server);
+  await store.close();
+  await raw.db().dropDatabase();
+  await raw.close();
+});
+
+describe('layer API (load / save / remove)', () => {
+  it.each(ID_CASES.map((c) => [c.name, c] as const))('id: %s', (_n, row) => checkIdCase(adapter, row));
+  it.each(LAYER_BODIES.map((c, i) => [c.name, c, i] as const))('body: %s', (_n, row, i) => checkBodyCase(adapter, row, `body-${i}`));
+  it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted document: %s', (_n, row, i) => checkCorruptCase(adapter, row, `corrupt-${i}`));
+});
+
+it('forged cookies with a _sid of any JSON type: never another session, never a crash', async () => {
+  const forged = ID_CASES.filter((c) => c.id !== undefined && typeof c.id !== 'bigint' && typeof c.id !== 'symbol' && typeof c.id !== 'function')
+    .map((c) => JSON.stringify({ _sid: c.id }))
+    .filter((v) => v.length <= 4096 && !/[;\s\u0000-\u001f\u007f-\uffff]/.test(v));
+  forged.push(JSON.stringify({ _sid: 'sentinel' }).replace('sentinel', 'sentinel\\u0000'), '{not json', '[]', 'null');
+  const statuses: Record<number, number> = {};
+  for (const value of forged) {
+    const res = await new CookieClient(baseUrl).get('/get', { cookie: `koa:sess=${value}` });
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    // koa-session-store answers 500 when its cookie is not JSON or the store refuses the id.
+    expect([200, 500]).toContain(res.status);
+    expect(res.text).not.toContain('alive');
+    expect(res.text).not.toContain('http');
+    if (res.status === 200) expect(res.json()).toEqual({});
+  }
+  console.log(`koa-session-store: ${forged.length} forged cookies -> statuses ${JSON.stringify(statuses)}`);
+});

@@ -1,0 +1,113 @@
+/**
+ * Hostile and broken input through the koa-session store (issue 9, part 1):
+ * the shared corpus through get / set / destroy as koa-session calls them, and
+ * forged cookie values over HTTP. The app does not sign its cookie, so every
+ * forged value reaches the store as a session id.
+ */
+import { createServer } from 'node:http';
+import Koa from 'koa';
+import { createSession } from 'koa-session';
+import { MongoClient } from 'mongodb';
+import { createStore } from '@mongo-session/koa';
+import { CookieClient, closeServer, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  type AdapterUnderTest,
+  BODY_CASES,
+  CORRUPT_CASES,
+  FORGED_COOKIE_VALUES,
+  ID_CASES,
+  assertNoCanary,
+  assertNoPollution,
+  checkBodyCase,
+  checkCorruptCase,
+  checkIdCase,
+  prototypeFingerprint,
+} from '@mongo-session/test-utils/hostile-corpus';
+
+const uri = testUri(uniqueDatabaseName('koa_hostile'));
+const raw = new MongoClient(uri);
+const store = createStore({ uri, collection: 'hostile', autoRemove: 'interval' });
+const events: { event: string; payload: unknown[] }[] = [];
+for (const event of ['warning', 'error', 'create', 'update', 'touch', 'destroy'] as const) {
+  store.on(event, (...payload: unknown[]) => events.push({ event, payload }));
+}
+const failures = trackProcessFailures();
+const ctx = () => ({ ctx: {} });
+
+const adapter: AdapterUnderTest = {
+  name: 'koa-session store',
+  get: (id) => store.get(id as string, 86_400_000, ctx()),
+  set: (id, body) => store.set(id as string, body as never, 86_400_000, { ...ctx(), changed: true }),
+  destroy: (id) => store.destroy(id as string, ctx()),
+  // A cookie value the store cannot take as an id reads as a new session (documented by the adapter).
+  invalidIdOnGet: 'null',
+  invalidIdOnDestroy: 'resolve',
+  insertRaw: async (document) => void (await raw.db().collection('hostile').insertOne(document as never)),
+  events,
+};
+
+const server = (() => {
+  const app = new Koa();
+  app.keys = ['a koa secret'];
+  app.silent = true;
+  app.use(createSession({ store, signed: false }, app));
+  app.use(async (c) => {
+    const url = new URL(c.url, 'http://app');
+    const s = c.session as unknown as Record<string, unknown> & { toJSON(): Record<string, unknown> };
+    if (url.pathname === '/set') for (const [k, v] of url.searchParams) s[k] = v;
+    c.body = s.toJSON();
+  });
+  return createServer(app.callback());
+})();
+let sentinel: CookieClient;
+let baseUrl = '';
+let fingerprint = '';
+let checkedEvents = 0;
+
+beforeAll(async () => {
+  await store.set('sentinel', { sentinel: 'alive' }, 86_400_000, {});
+  baseUrl = await listen(server);
+  sentinel = new CookieClient(baseUrl);
+  await sentinel.get('/set?sentinel=http');
+});
+
+beforeEach(() => {
+  fingerprint = prototypeFingerprint();
+});
+
+afterEach(async () => {
+  assertNoPollution(fingerprint);
+  expect(await adapter.get('sentinel')).toMatchObject({ sentinel: 'alive' });
+  expect((await sentinel.get('/get')).json()).toEqual({ sentinel: 'http' });
+  for (const e of events.slice(checkedEvents)) assertNoCanary(e.payload, `event ${e.event}`);
+  checkedEvents = events.length;
+  expect(failures.unhandledRejections).toEqual([]);
+  expect(failures.uncaughtExceptions).toEqual([]);
+});
+
+afterAll(async () => {
+  failures.stop();
+  await closeServer(server);
+  await store.close();
+  await raw.db().dropDatabase();
+  await raw.close();
+});
+
+describe('store API (as koa-session calls it)', () => {
+  // Reported to the lead, not fixed here (packages/koa/src is not this test's to edit): `set(undefined, ...)`
+  // throws a TypeError, because `loaded?.snapshot.id === key` is true when both sides are undefined.
+  it.each(ID_CASES.map((c) => [c.name, c] as const))('id: %s', (_n, row) => checkIdCase(adapter, row));
+  it.each(BODY_CASES.filter((c) => !c.heavy).map((c, i) => [c.name, c, i] as const))('body: %s', (_n, row, i) => checkBodyCase(adapter, row, `body-${i}`));
+  it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted document: %s', (_n, row, i) => checkCorruptCase(adapter, row, `corrupt-${i}`));
+});
+
+it('forged and odd cookie values reach the store as ids: a new, empty session every time', async () => {
+  const statuses: Record<number, number> = {};
+  for (const value of FORGED_COOKIE_VALUES) {
+    const res = await new CookieClient(baseUrl).get('/get', { cookie: `koa.sess=${value}` });
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({});
+  }
+  console.log(`koa-session: ${FORGED_COOKIE_VALUES.length} forged cookie values -> statuses ${JSON.stringify(statuses)}`);
+});
