@@ -83,7 +83,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     databasePrefix: flags.get('db-prefix') ?? env['BENCH_DB_PREFIX'] ?? 'mongo_session_bench',
     cpuProf: flags.get('cpu-prof'),
     maxAgeMs: 24 * 60 * 60 * 1000,
-    shortMaxAgeMs: 2000,
+    shortMaxAgeMs: 10_000,
     touchAfterSeconds: 3600,
   };
 }
