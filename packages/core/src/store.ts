@@ -55,9 +55,15 @@ export interface SessionDocument {
   revoked?: true;
 }
 
-/** Relative writes never land on a tombstone; see {@link liveTombstone} for whole writes. */
+/** Queries and whole rewrites skip tombstones; see {@link liveTombstone} for upserts. */
 const NOT_REVOKED = { revoked: { $ne: true } } as const;
 const DUPLICATE_KEY = 11000;
+/**
+ * A tombstone's `session` is null, so a per-key write (`$set: { 'session.k': … }`) onto one
+ * fails with PathNotViable: the hot-path filters stay a plain `{ _id }`, which every server
+ * (FerretDB 1.x included) resolves by index. A touch onto a tombstone only moves its expiry.
+ */
+const PATH_NOT_VIABLE = 28;
 /**
  * How long a `destroyByOwner` tombstone blocks whole-document writes: long enough for any
  * request already in flight to finish, short enough that a browser keeping its session id
@@ -543,7 +549,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         return this.#serialize(id, async () => {
           if (expires.getTime() <= Date.now()) return this.#delete(col, id);
           if (snapshot) return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
-          const result = await col.updateOne({ _id: this.#documentId(id), ...NOT_REVOKED }, { $set: { expires } });
+          const result = await col.updateOne({ _id: this.#documentId(id) }, { $set: { expires } });
           if (result.matchedCount > 0) this.emit('touch', id);
         });
       }),
@@ -604,8 +610,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
         const revoke = () =>
           col.updateMany(filter, {
-            $set: { revoked: true, expires: new Date(Date.now() + Math.min(this.options.ttlMs, REVOCATION_WINDOW_MS)) },
-            $unset: { session: '', owner: '' },
+            // `session: null` also makes per-key writes in flight fail (PATH_NOT_VIABLE).
+            $set: { revoked: true, session: null, expires: new Date(Date.now() + Math.min(this.options.ttlMs, REVOCATION_WINDOW_MS)) },
+            $unset: { owner: '' },
           });
         let revoked = (await revoke()).modifiedCount;
         // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
@@ -682,12 +689,18 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     }
     const update: UpdateFilter<SessionDocument> = { $set: { ...set, expires, ...(dataChanged ? { updatedAt: new Date() } : {}) } };
     if (Object.keys(unset).length > 0) update.$unset = unset;
-    const result = await col.updateOne({ _id: documentId, ...NOT_REVOKED }, update);
-    if (result.matchedCount > 0) {
+    let matched: number;
+    try {
+      matched = (await col.updateOne({ _id: documentId }, update)).matchedCount;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== PATH_NOT_VIABLE) throw error;
+      matched = 0; // a tombstone: the session was revoked after it was read
+    }
+    if (matched > 0) {
       snapshot.owner = owner;
       snapshot.reseal = false;
     }
-    this.#afterRelativeWrite(result.matchedCount, snapshot, expires, dataChanged ? 'update' : 'touch');
+    this.#afterRelativeWrite(matched, snapshot, expires, dataChanged ? 'update' : 'touch');
   }
 
   /**
@@ -702,7 +715,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.#touchNotDue(snapshot, expires, touchAfterMs)) return;
-    const result = await col.updateOne({ _id: snapshot.documentId, ...NOT_REVOKED }, { $set: { expires } });
+    const result = await col.updateOne({ _id: snapshot.documentId }, { $set: { expires } });
     this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'touch');
   }
 
