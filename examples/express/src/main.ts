@@ -9,11 +9,10 @@
  * else an embedded FerretDB built with Go), which is stopped again on SIGINT / SIGTERM.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import session from 'express-session';
 import connectMongoDBSession from '@mongo-session/express';
-import { setupTestServer, teardownTestServer, withDatabase } from '@mongo-session/test-utils/server';
+import { exampleServer, serveExample, startExample } from '@mongo-session/test-utils/example-host';
 
 declare module 'express-session' {
   interface SessionData {
@@ -24,16 +23,8 @@ declare module 'express-session' {
 
 const COOKIE_NAME = 'example.sid';
 
-/** The server to keep sessions in, and how to describe it without printing credentials. */
-async function resolveServer(): Promise<{ uri: string; description: string }> {
-  const given = process.env['MONGODB_URI'];
-  if (given) return { uri: given, description: `MONGODB_URI ${given.replace(/\/\/[^@/]*@/, '//***@')}` };
-  const server = await setupTestServer();
-  return { uri: withDatabase(server.uri, 'mongo_session_example'), description: server.description };
-}
-
 async function main(): Promise<void> {
-  const { uri, description } = await resolveServer();
+  const { uri, description } = await exampleServer('mongo_session_example');
   const MongoDBStore = connectMongoDBSession(session);
   const store = new MongoDBStore({ uri, collection: 'express_sessions' });
   // Connection problems are reported here; express-session skips sessions until the store reconnects.
@@ -83,35 +74,7 @@ async function main(): Promise<void> {
   });
 
   const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  console.log(`mongo-session example listening on http://127.0.0.1:${port} (sessions in ${description})`);
-
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1); // a second signal: give up waiting
-    stopping = true;
-    console.error(`${signal}: stopping`);
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await store.close();
-    await teardownTestServer();
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((error: unknown) => {
-        console.error('error while stopping:', error);
-        process.exitCode = 1;
-      });
-    });
-  }
+  await serveExample(server, description, () => store.close());
 }
 
-main().catch(async (error: unknown) => {
-  console.error(error);
-  await teardownTestServer().catch(() => undefined);
-  process.exit(1);
-});
+startExample(main);

@@ -12,13 +12,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import koaSession from 'koa-session';
 import { createStore } from '@mongo-session/koa';
 import MongoDBStore from '@mongo-session/koa-generic-session';
 import { closeConnections, create as createSessionStoreLayer } from '@mongo-session/koa-session-store';
-import { setupTestServer, teardownTestServer, withDatabase } from '@mongo-session/test-utils/server';
+import { exampleServer, serveExample, startExample } from '@mongo-session/test-utils/example-host';
 
 // These three ship no types of their own: the shapes this example uses.
 const require = createRequire(import.meta.url);
@@ -32,14 +31,6 @@ const sessionStore = require('koa-session-store') as (options: { name?: string; 
 
 const KEYS = [process.env['SESSION_SECRET'] ?? 'an example secret; set SESSION_SECRET in real deployments'];
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The server to keep sessions in, and how to describe it without printing credentials. */
-async function resolveServer(): Promise<{ uri: string; description: string }> {
-  const given = process.env['MONGODB_URI'];
-  if (given) return { uri: given, description: `MONGODB_URI ${given.replace(/\/\/[^@/]*@/, '//***@')}` };
-  const server = await setupTestServer();
-  return { uri: withDatabase(server.uri, 'mongo_session_example'), description: server.description };
-}
 
 type SessionBag = Record<string, unknown> & { views?: number };
 
@@ -73,7 +64,7 @@ function onStoreError(name: string) {
 }
 
 async function main(): Promise<void> {
-  const { uri, description } = await resolveServer();
+  const { uri, description } = await exampleServer('mongo_session_example');
 
   // koa-session 7: the store is passed as its `store` option.
   const koaSessionStore = createStore({ uri, collection: 'koa_session_sessions' });
@@ -112,35 +103,7 @@ async function main(): Promise<void> {
     res.writeHead(url === '/' ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(`${Object.keys(apps).map((prefix) => `${prefix}/  (and ${prefix}/logout)`).join('\n')}\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  console.log(`mongo-session example listening on http://127.0.0.1:${port} (sessions in ${description})`);
-
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1); // a second signal: give up waiting
-    stopping = true;
-    console.error(`${signal}: stopping`);
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.all([koaSessionStore.close(), genericStore.close(), closeConnections()]);
-    await teardownTestServer();
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((error: unknown) => {
-        console.error('error while stopping:', error);
-        process.exitCode = 1;
-      });
-    });
-  }
+  await serveExample(server, description, () => Promise.all([koaSessionStore.close(), genericStore.close(), closeConnections()]));
 }
 
-main().catch(async (error: unknown) => {
-  console.error(error);
-  await teardownTestServer().catch(() => undefined);
-  process.exit(1);
-});
+startExample(main);

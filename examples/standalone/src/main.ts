@@ -8,23 +8,14 @@
  * else an embedded FerretDB built with Go), which is stopped again on SIGINT / SIGTERM.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import MongoSess from '@mongo-session/standalone';
-import { setupTestServer, teardownTestServer, withDatabase } from '@mongo-session/test-utils/server';
+import { exampleServer, serveExample, startExample } from '@mongo-session/test-utils/example-host';
 
 // The first key signs; older keys still verify (and their cookies get re-signed), so keys can be rotated.
 const KEYS = [process.env['SESSION_SECRET'] ?? 'an example secret; set SESSION_SECRET in real deployments'];
 
-/** The server to keep sessions in, and how to describe it without printing credentials. */
-async function resolveServer(): Promise<{ uri: string; description: string }> {
-  const given = process.env['MONGODB_URI'];
-  if (given) return { uri: given, description: `MONGODB_URI ${given.replace(/\/\/[^@/]*@/, '//***@')}` };
-  const server = await setupTestServer();
-  return { uri: withDatabase(server.uri, 'mongo_session_example'), description: server.description };
-}
-
 async function main(): Promise<void> {
-  const { uri, description } = await resolveServer();
+  const { uri, description } = await exampleServer('mongo_session_example');
   await MongoSess.connect({ uri, collection: 'standalone_sessions' });
 
   const server = createServer(async (req, res) => {
@@ -49,35 +40,7 @@ async function main(): Promise<void> {
       res.end('sessions are unavailable right now\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  console.log(`mongo-session example listening on http://127.0.0.1:${port} (sessions in ${description})`);
-
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1); // a second signal: give up waiting
-    stopping = true;
-    console.error(`${signal}: stopping`);
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await MongoSess.close();
-    await teardownTestServer();
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((error: unknown) => {
-        console.error('error while stopping:', error);
-        process.exitCode = 1;
-      });
-    });
-  }
+  await serveExample(server, description, () => MongoSess.close());
 }
 
-main().catch(async (error: unknown) => {
-  console.error(error);
-  await teardownTestServer().catch(() => undefined);
-  process.exit(1);
-});
+startExample(main);

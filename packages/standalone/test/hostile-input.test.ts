@@ -12,8 +12,7 @@ import {
   CORRUPT_CASES,
   FORGED_COOKIE_VALUES,
   assertNoCanary,
-  assertNoPollution,
-  prototypeFingerprint,
+  afterEachCase,
 } from '@mongo-session/test-utils/hostile-corpus';
 
 const database = uniqueDatabaseName('standalone_hostile');
@@ -40,8 +39,6 @@ const server = createServer((req, res) => {
 });
 let baseUrl = '';
 let sentinel: CookieClient;
-let fingerprint = '';
-let checkedEvents = 0;
 
 beforeAll(async () => {
   await MongoSess.connect({ uri, collection: 'hostile', autoRemove: 'interval' });
@@ -53,18 +50,16 @@ beforeAll(async () => {
   await sentinel.get(`/set?v=${encodeURIComponent('{"sentinel":"alive"}')}`);
 });
 
-beforeEach(() => {
-  fingerprint = prototypeFingerprint();
-});
-
-afterEach(async () => {
-  assertNoPollution(fingerprint);
-  expect((await sentinel.get('/get')).json()).toEqual({ sentinel: 'alive' });
-  for (const e of events.slice(checkedEvents)) assertNoCanary(e.payload, `event ${e.event}`);
-  checkedEvents = events.length;
-  expect(failures.unhandledRejections).toEqual([]);
-  expect(failures.uncaughtExceptions).toEqual([]);
-});
+afterEachCase(
+  { beforeEach, afterEach },
+  {
+    events,
+    failures,
+    stillWorking: async () => {
+      expect((await sentinel.get('/get')).json()).toEqual({ sentinel: 'alive' });
+    },
+  },
+);
 
 afterAll(async () => {
   failures.stop();

@@ -9,6 +9,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { ObjectId } from 'mongodb';
+import type { ProcessFailures } from './process-failures';
 
 /** Placed in every hostile body; must never appear in an error message or event payload. */
 export const CANARY = 'CANARY-c4f3-b0dy-s3cr3t';
@@ -454,6 +455,32 @@ export function assertNoPollution(before: string): void {
   assert.equal(prototypeFingerprint(), before, 'a built-in prototype changed');
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype was polluted');
   assert.equal(Object.getPrototypeOf({}), Object.prototype);
+}
+
+type Hook = (fn: () => void | Promise<void>) => void;
+
+/**
+ * Registers what every hostile case ends with, for one test file: no built-in prototype
+ * changed, the other sessions still work (`stillWorking`), no event payload since the last
+ * case holds the canary, and no unhandled rejection or uncaught exception.
+ */
+export function afterEachCase(
+  hooks: { beforeEach: Hook; afterEach: Hook },
+  watch: { events: readonly { event: string; payload: unknown }[]; failures: ProcessFailures; stillWorking: () => Promise<void> },
+): void {
+  let fingerprint = '';
+  let checkedEvents = 0;
+  hooks.beforeEach(() => {
+    fingerprint = prototypeFingerprint();
+  });
+  hooks.afterEach(async () => {
+    assertNoPollution(fingerprint);
+    await watch.stillWorking();
+    for (const e of watch.events.slice(checkedEvents)) assertNoCanary(e.payload, `event ${e.event}`);
+    checkedEvents = watch.events.length;
+    assert.deepEqual(watch.failures.unhandledRejections, []);
+    assert.deepEqual(watch.failures.uncaughtExceptions, []);
+  });
 }
 
 /** Every string reachable from a value (an error, an event payload), for canary checks. */
