@@ -8,19 +8,12 @@ import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError, MongoStore, type MongoStoreOptions } from '@mongo-session/express';
 import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 import { SECRET } from './apps';
 
 const database = uniqueDatabaseName('express_security');
 const uri = testUri(database);
-const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
-const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
-const SECURE: Pick<MongoStoreOptions, 'crypto' | 'hashSessionIds' | 'owner'> = {
-  crypto: { secret: CRYPTO_SECRET },
-  hashSessionIds: { secret: HASH_SECRET },
-  // express-session's body: the app's keys plus `cookie`.
-  owner: (s) => s['user'],
-};
+// owner reads `user` from express-session's body: the app's keys plus `cookie`.
 
 afterAll(async () => {
   const raw = new MongoClient(uri);
@@ -30,7 +23,7 @@ afterAll(async () => {
 
 /** express 5 + express-session over a store with all three options; warnings collected. */
 const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = new MongoStore({ uri, collection, autoRemove: 'interval', ...SECURE });
+  const store = new MongoStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
   store.on('warning', (w: { code: string }) => warnings.push(w.code));
   const app = express();
   app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
@@ -80,7 +73,7 @@ describe('security through express 5 + express-session', () => {
   });
 
   it('exposes the owner methods with callbacks too', async () => {
-    const store = new MongoStore({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE });
+    const store = new MongoStore({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await store.set('cb-session', { user: 'dan', cookie: { maxAge: 60_000 } } as never);
       const count = await new Promise<number | undefined>((resolve, reject) => store.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
@@ -99,13 +92,13 @@ describe('security through express 5 + express-session', () => {
 
 describe('security options of MongoStore', () => {
   it('accepts crypto, hashSessionIds and owner, from new MongoStore and MongoStore.create', async () => {
-    const direct = new MongoStore({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE });
-    const seeded = MongoStore.create({ mongoUrl: uri, collectionName: 'accepted', autoRemove: 'interval', ...SECURE });
+    const direct = new MongoStore({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE_OPTIONS });
+    const seeded = MongoStore.create({ mongoUrl: uri, collectionName: 'accepted', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       for (const store of [direct, seeded]) {
         expect(store.core.options.crypto?.secrets).toEqual([CRYPTO_SECRET]);
         expect(store.core.options.hashSessionIds?.secret).toBe(HASH_SECRET);
-        expect(store.core.options.owner).toBe(SECURE.owner);
+        expect(store.core.options.owner).toBe(SECURE_OPTIONS.owner);
       }
     } finally {
       await Promise.all([direct.close(), seeded.close()]);

@@ -9,18 +9,11 @@ import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import MongoDBStore, { type MongoDBStoreOptions } from '@mongo-session/koa-generic-session';
 import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('koa_generic_session_security');
 const uri = testUri(database);
-const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
-const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
-const SECURE: Pick<MongoDBStoreOptions, 'crypto' | 'hashSessionIds' | 'owner'> = {
-  crypto: { secret: CRYPTO_SECRET },
-  hashSessionIds: { secret: HASH_SECRET },
-  // koa-generic-session's body: the app's keys plus `cookie`.
-  owner: (s) => s['user'],
-};
+// owner reads `user` from koa-generic-session's body: the app's keys plus `cookie`.
 
 afterAll(async () => {
   const raw = new MongoClient(uri);
@@ -29,7 +22,7 @@ afterAll(async () => {
 });
 
 const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = new MongoDBStore({ uri, collection, autoRemove: 'interval', ...SECURE });
+  const store = new MongoDBStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
   store.on('warning', (w: { code: string }) => warnings.push(w.code));
   const app = new Koa();
   app.keys = ['a koa signing key'];
@@ -75,7 +68,7 @@ describe('security through Koa 3 + koa-generic-session', () => {
   });
 
   it('exposes the owner methods with callbacks too', async () => {
-    const store = new MongoDBStore({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE });
+    const store = new MongoDBStore({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await store.set('koa:sess:cb', { user: 'dan' }, 60_000);
       const count = await new Promise<number | undefined>((resolve, reject) => store.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
@@ -92,7 +85,7 @@ describe('security through Koa 3 + koa-generic-session', () => {
 
 describe('security options of MongoDBStore', () => {
   it('accepts crypto, hashSessionIds and owner', async () => {
-    const store = new MongoDBStore({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE });
+    const store = new MongoDBStore({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await store.set('koa:sess:accepted', { user: 'erin', secret: 'value' }, 60_000);
       expect(await store.get('koa:sess:accepted')).toEqual({ user: 'erin', secret: 'value' });

@@ -10,21 +10,14 @@ import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import { create, type CreateOptions } from '@mongo-session/koa-session-store';
 import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown }) => any;
 
 const database = uniqueDatabaseName('koa_session_store_security');
 const uri = testUri(database);
-const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
-const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
-const SECURE: Pick<CreateOptions, 'crypto' | 'hashSessionIds' | 'owner'> = {
-  crypto: { secret: CRYPTO_SECRET },
-  hashSessionIds: { secret: HASH_SECRET },
-  // koa-session-store's body: the app's keys, as JSON (no cookie, no id).
-  owner: (s) => s['user'],
-};
+// owner reads `user` from koa-session-store's body: the app's keys, as JSON (no cookie, no id).
 
 afterAll(async () => {
   const raw = new MongoClient(uri);
@@ -33,7 +26,7 @@ afterAll(async () => {
 });
 
 const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = create({ uri, collection, autoRemove: 'interval', ...SECURE });
+  const store = create({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
   store.on('warning', (w: { code: string }) => warnings.push(w.code));
   const app = new Koa();
   app.keys = ['a koa signing key'];
@@ -83,7 +76,7 @@ describe('security through Koa 3 + koa-session-store', () => {
 
 describe('security options of create()', () => {
   it('accepts crypto, hashSessionIds and owner, with callbacks on the owner methods', async () => {
-    const store = create({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE });
+    const store = create({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await store.save('accepted-sid', JSON.stringify({ user: 'erin', secret: 'value' }));
       expect(JSON.parse((await store.load('accepted-sid'))!)).toEqual({ user: 'erin', secret: 'value' });

@@ -9,18 +9,11 @@ import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import { createStore, type KoaStoreOptions } from '@mongo-session/koa';
 import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('koa_security');
 const uri = testUri(database);
-const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
-const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
-const SECURE: Pick<KoaStoreOptions, 'crypto' | 'hashSessionIds' | 'owner'> = {
-  crypto: { secret: CRYPTO_SECRET },
-  hashSessionIds: { secret: HASH_SECRET },
-  // koa-session's body: the app's keys plus `_expire` and `_maxAge`.
-  owner: (s) => s['user'],
-};
+// owner reads `user` from koa-session's body: the app's keys plus `_expire` and `_maxAge`.
 
 afterAll(async () => {
   const raw = new MongoClient(uri);
@@ -29,7 +22,7 @@ afterAll(async () => {
 });
 
 const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = createStore({ uri, collection, autoRemove: 'interval', ...SECURE });
+  const store = createStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
   store.on('warning', (w) => warnings.push(w.code));
   const app = new Koa();
   app.keys = ['a koa signing key'];
@@ -75,11 +68,11 @@ describe('security through Koa 3 + koa-session 7', () => {
 
 describe('security options of createStore', () => {
   it('accepts crypto, hashSessionIds and owner', async () => {
-    const store = createStore({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE });
+    const store = createStore({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       expect(store.core.options.crypto?.secrets).toEqual([CRYPTO_SECRET]);
       expect(store.core.options.hashSessionIds?.secret).toBe(HASH_SECRET);
-      expect(store.core.options.owner).toBe(SECURE.owner);
+      expect(store.core.options.owner).toBe(SECURE_OPTIONS.owner);
       expect(await store.countByOwner('nobody')).toBe(0);
     } finally {
       await store.close();

@@ -7,18 +7,11 @@ import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import MongoSess, { type ConnectOptions } from '@mongo-session/standalone';
 import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('standalone_security');
 const uri = testUri(database);
-const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
-const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
-const SECURE: Pick<ConnectOptions, 'crypto' | 'hashSessionIds' | 'owner'> = {
-  crypto: { secret: CRYPTO_SECRET },
-  hashSessionIds: { secret: HASH_SECRET },
-  // MongoSess's body: exactly the keys given to session.set().
-  owner: (s) => s['user'],
-};
+// owner reads `user` from MongoSess's body: exactly the keys given to session.set().
 
 afterAll(async () => {
   await MongoSess.close();
@@ -29,7 +22,7 @@ afterAll(async () => {
 
 /** MongoSess is process-wide: each app connects it and closes it again. */
 const startApp = (collection: string): StartOwnerApp => async (gate: Gate) => {
-  await MongoSess.connect({ uri, collection, autoRemove: 'interval', ...SECURE });
+  await MongoSess.connect({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
   MongoSess.store!.on('warning', () => undefined);
   const server = createServer((req, res) => {
     const session = MongoSess(req, res, { keys: ['a cookie signing key'] });
@@ -73,7 +66,7 @@ describe('security through MongoSess on node:http', () => {
 
   it('answers the owner methods with callbacks, and rejects them before connect()', async () => {
     await expect(MongoSess.countByOwner('ann')).rejects.toMatchObject({ code: 'MONGO_SESSION_NOT_CONNECTED' });
-    await MongoSess.connect({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE });
+    await MongoSess.connect({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await MongoSess.store!.set('callback-session-id-0001', { user: 'dan' });
       const count = await new Promise<number | undefined>((resolve, reject) => MongoSess.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
@@ -90,11 +83,11 @@ describe('security through MongoSess on node:http', () => {
 
 describe('security options of MongoSess.connect()', () => {
   it('accepts crypto, hashSessionIds and owner', async () => {
-    const store = await MongoSess.connect({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE });
+    const store = await MongoSess.connect({ uri, collection: 'accepted', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       expect(store.options.crypto?.secrets).toEqual([CRYPTO_SECRET]);
       expect(store.options.hashSessionIds?.secret).toBe(HASH_SECRET);
-      expect(store.options.owner).toBe(SECURE.owner);
+      expect(store.options.owner).toBe(SECURE_OPTIONS.owner);
     } finally {
       await MongoSess.close();
     }

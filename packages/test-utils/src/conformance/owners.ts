@@ -16,6 +16,16 @@ import { BSON, MongoClient } from 'mongodb';
 import { CookieClient } from '../http';
 
 /** The owner methods every adapter's store object exposes. */
+/** Secrets for the security tests (each at least 32 characters, as the core requires). */
+export const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
+export const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
+/** The three security options as every adapter's tests set them; `owner` reads `user` from the framework's body. */
+export const SECURE_OPTIONS = Object.freeze({
+  crypto: { secret: CRYPTO_SECRET },
+  hashSessionIds: { secret: HASH_SECRET },
+  owner: (session: Record<string, unknown>) => session['user'] as string | undefined,
+});
+
 export interface OwnerStoreLike {
   listByOwner(owner: string): Promise<{ id: string; session: Record<string, any>; expires: Date }[]>;
   countByOwner(owner: string): Promise<number>;
