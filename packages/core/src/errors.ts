@@ -155,15 +155,7 @@ export function describeValue(value: unknown): string {
   }
 }
 
-const NETWORK_ERROR_NAMES = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoTopologyClosedError',
-  'MongoNotConnectedError',
-  'MongoParseError',
-  'MongoAPIError',
-]);
+
 
 /** Driver errors meaning the server could not be reached (as opposed to a refused command). */
 const UNREACHABLE_ERROR_NAMES = new Set([
@@ -173,6 +165,9 @@ const UNREACHABLE_ERROR_NAMES = new Set([
   'MongoTopologyClosedError',
   'MongoNotConnectedError',
 ]);
+
+/** Driver errors raised before any server answered: reported as ConnectionError. */
+const NETWORK_ERROR_NAMES = new Set([...UNREACHABLE_ERROR_NAMES, 'MongoParseError', 'MongoAPIError']);
 
 /** True when a driver error says no server could be reached; detected by name, as in {@link toStoreError}. */
 export function isUnreachableError(error: unknown): boolean {

@@ -111,13 +111,13 @@ export class SessionSnapshot {
     readonly createdAt: Date | undefined,
     stored: unknown,
     format: StoredFormat,
-    stored_: { documentId?: string; owner?: string | undefined; reseal?: boolean } = {},
+    storage: { documentId?: string; owner?: string | undefined; reseal?: boolean } = {},
   ) {
     this.stored = stored;
     this.format = format;
-    this.documentId = stored_.documentId ?? id;
-    this.owner = stored_.owner;
-    this.reseal = stored_.reseal ?? false;
+    this.documentId = storage.documentId ?? id;
+    this.owner = storage.owner;
+    this.reseal = storage.reseal ?? false;
   }
 }
 

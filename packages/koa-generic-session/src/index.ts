@@ -70,11 +70,9 @@ class MongoDBStoreImpl extends EventEmitter {
   async set(sid: string, sess: KoaSession, ttlMs?: number): Promise<void> {
     const snapshot = sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined;
     const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
-    // An unchanged (`rolling`) save is a lazy touch; with a per-call ttl shorter than the
-    // store's touch window allows, an active session would lapse: cap it at half this ttl.
-    const touchAfterMs = ttl.ttlMs !== undefined && ttl.ttlMs > 0 ? Math.min(this.#core.options.touchAfterMs, ttl.ttlMs / 2) : undefined;
+    // An unchanged (`rolling`) save is a lazy touch; the core keeps its window under half this ttl.
     // Without a snapshot the session was generated in this request (isNew: one insert).
-    await this.#core.set(sid, sess, { ...ttl, snapshot, isNew: !snapshot, ...(touchAfterMs === undefined ? {} : { touchAfterMs }) });
+    await this.#core.set(sid, sess, { ...ttl, snapshot, isNew: !snapshot });
   }
 
   async destroy(sid: string): Promise<void> {
