@@ -29,6 +29,13 @@ function buildStore(cfg: AppConfig): { store: session.Store; deviations: string[
       store.on('warning', () => undefined);
       return { store: store as unknown as session.Store, deviations: [] };
     }
+    case 'ours-json': {
+      // A diagnostic row: our store with the body as one JSON string, the document shape connect-mongo writes.
+      const { MongoStore } = require('@mongo-session/express') as typeof import('@mongo-session/express');
+      const store = new MongoStore({ uri: cfg.uri, serializer: 'json' });
+      store.on('warning', () => undefined);
+      return { store: store as unknown as session.Store, deviations: [] };
+    }
     case 'connect-mongo':
     case 'connect-mongo-touchAfter': {
       // connect-mongo 6.0.0's ESM entry is missing from its tarball: require it.
@@ -136,7 +143,8 @@ process.on('message', (message: ParentMessage) => {
   } else if (message.type === 'sample') {
     const rss = process.memoryUsage.rss();
     peakRss = Math.max(peakRss, rss);
-    send({ type: 'sample', rss, peakRss, storeErrors });
+    const cpu = process.cpuUsage();
+    send({ type: 'sample', rss, peakRss, storeErrors, cpuMicros: cpu.user + cpu.system });
   } else if (message.type === 'stop') {
     void stop();
   }

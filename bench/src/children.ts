@@ -13,7 +13,7 @@ export interface AppChild {
   /** Set when the child exited without being asked to. */
   readonly crashed: () => string | undefined;
   resetPeak(): void;
-  sample(): Promise<{ rss: number; peakRss: number; storeErrors: number }>;
+  sample(): Promise<{ rss: number; peakRss: number; storeErrors: number; cpuMicros: number }>;
   stop(): Promise<void>;
 }
 
@@ -74,8 +74,8 @@ export async function startApp(config: AppConfig, extraExecArgv: string[] = []):
     sample: async () => {
       const pending = next('sample', 10_000);
       post({ type: 'sample' });
-      const { rss, peakRss, storeErrors } = await pending;
-      return { rss, peakRss, storeErrors };
+      const { rss, peakRss, storeErrors, cpuMicros } = await pending;
+      return { rss, peakRss, storeErrors, cpuMicros };
     },
     stop: async () => {
       stopping = true;

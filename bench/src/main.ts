@@ -14,6 +14,8 @@ import { MongoClient } from 'mongodb';
 import { MongoProxy } from '@mongo-session/test-utils/proxy';
 import { setupTestServer, teardownTestServer, withDatabase, type TestServerInfo } from '@mongo-session/test-utils/server';
 import { killAllApps, startApp, type AppChild } from './children';
+import { processCpuMs } from './cpu';
+import { measureFloor, type FloorResult, type FloorShape } from './floor';
 import { runLoad, seedSessions, WORKLOADS, type WorkloadName } from './load';
 import { parseOptions, type BenchOptions } from './options';
 import { STORE_NAMES, type AppConfig, type StoreName } from './protocol';
@@ -21,6 +23,7 @@ import { summarize, toMarkdown, type BenchReport, type CommandCount, type Memory
 
 const DB_KEYS: Record<StoreName, string> = {
   ours: 'ours',
+  'ours-json': 'oursj',
   'connect-mongo': 'cm',
   'connect-mongo-touchAfter': 'cmta',
   'connect-mongodb-session': 'cms',
@@ -78,13 +81,18 @@ async function main(): Promise<number> {
   const server: TestServerInfo = await setupTestServer();
   const ttlIndexes = await probeTtlIndexes(server.uri, `${options.databasePrefix}_probe`);
   log(`server: ${server.description}${ttlIndexes ? '' : ' (no TTL indexes)'}`);
-  const allDatabases = STORE_NAMES.flatMap((s) => (['t', 'c', 'm'] as const).map((p) => databaseName(options, p, s)));
+  const floorDatabase = (shape: FloorShape) => `${options.databasePrefix}_f_${shape === 'subdocument' ? 'sub' : 'json'}`;
+  const allDatabases = [
+    ...STORE_NAMES.flatMap((s) => (['t', 'c', 'm'] as const).map((p) => databaseName(options, p, s))),
+    floorDatabase('subdocument'),
+    floorDatabase('json-string'),
+  ];
   await dropDatabases(server.uri, allDatabases);
 
   const crashes: Partial<Record<StoreName, string>> = {};
   const deviations: Partial<Record<StoreName, string[]>> = {};
   const runs: RunRecord[] = [];
-  const { connections, pool } = options;
+  const { connections, pool, stores } = options;
   const execArgv = (store: StoreName) =>
     options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf, '--cpu-prof-name', `${store}-${Date.now()}.cpuprofile`] : [];
 
@@ -101,7 +109,7 @@ async function main(): Promise<number> {
     return app !== undefined && !why;
   };
   try {
-    for (const store of STORE_NAMES) {
+    for (const store of stores) {
       const app = await startApp(appConfig(options, store, withDatabase(server.uri, databaseName(options, 't', store)), !ttlIndexes), execArgv(store));
       apps.set(store, app);
       deviations[store] = app.deviations;
@@ -115,35 +123,62 @@ async function main(): Promise<number> {
     };
     for (const workload of options.workloads) {
       if (options.warmupS > 0) {
-        for (const store of STORE_NAMES) {
+        for (const store of stores) {
           if (!alive(store)) continue;
           const app = apps.get(store)!;
           await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies: await cookiesFor(store, workload), connections, durationS: options.warmupS });
         }
       }
       for (let round = 1; round <= options.rounds; round++) {
-        for (const store of STORE_NAMES) {
+        for (const store of stores) {
           if (!alive(store)) continue;
           const app = apps.get(store)!;
           const cookies = await cookiesFor(store, workload);
           app.resetPeak();
+          const appCpuBefore = (await app.sample()).cpuMicros;
+          const serverCpuBefore = processCpuMs(server.pid);
           const result = await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies, connections, durationS: options.durationS });
-          const { peakRss } = await app.sample();
-          runs.push({ ...result, store, workload, round, peakRssBytes: peakRss });
+          const serverCpuAfter = processCpuMs(server.pid);
+          const { peakRss, cpuMicros } = await app.sample();
+          const perRequest = (ms: number | undefined) => (ms === undefined || result.requests === 0 ? undefined : ms / result.requests);
+          runs.push({
+            ...result,
+            store,
+            workload,
+            round,
+            peakRssBytes: peakRss,
+            appCpuMsPerRequest: perRequest((cpuMicros - appCpuBefore) / 1000),
+            serverCpuMsPerRequest: perRequest(serverCpuBefore === undefined || serverCpuAfter === undefined ? undefined : serverCpuAfter - serverCpuBefore),
+          });
           log(`${workload} r${round} ${store}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} p99 ${result.p99} errors ${result.errors}`);
         }
       }
     }
-    for (const store of STORE_NAMES) alive(store);
+    for (const store of stores) alive(store);
   } finally {
     await Promise.all([...apps.values()].map((a) => a.stop()));
   }
-  const summaries = summarize(runs, STORE_NAMES, options.workloads);
+  const summaries = summarize(runs, stores, options.workloads);
+
+  // ------------------------------------------------------------ server floor (modifying: where the server sets the pace)
+  let floor: FloorResult[] | undefined;
+  if (options.workloads.includes('modifying')) {
+    floor = await measureFloor({
+      uri: server.uri,
+      databaseName: floorDatabase,
+      pool,
+      connections,
+      durationS: options.durationS,
+      rounds: options.rounds,
+      serverPid: server.pid,
+    });
+    for (const f of floor) log(`floor ${f.shape}: ${f.pairsPerSecond.toFixed(0)} pairs/s p50 ${f.p50.toFixed(1)} p99 ${f.p99.toFixed(1)}`);
+  }
 
   // ------------------------------------------------------------ command counting pass
   const proxy = await MongoProxy.fromUri(server.uri);
   try {
-    for (const store of STORE_NAMES) {
+    for (const store of stores) {
       if (crashes[store]) continue;
       const app = await startApp(appConfig(options, store, proxy.uri(databaseName(options, 'c', store)), !ttlIndexes));
       try {
@@ -177,7 +212,7 @@ async function main(): Promise<number> {
 
   // ------------------------------------------------------------ memory pass
   let memory: MemoryReport | undefined;
-  if (options.memoryRequests > 0) {
+  if (options.memoryRequests > 0 && stores.includes('ours')) {
     const workload: WorkloadName = 'mixed';
     const app = await startApp(appConfig(options, 'ours', withDatabase(server.uri, databaseName(options, 'm', 'ours')), !ttlIndexes));
     try {
@@ -228,7 +263,7 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    server: { kind: server.kind, description: server.description, ttlIndexes },
+    server: { kind: server.kind, description: server.description, ttlIndexes, cpuMeasured: processCpuMs(server.pid) !== undefined },
     machine: { node: process.version, platform: process.platform, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown' },
     options: { ...options },
     deviations,
@@ -236,6 +271,7 @@ async function main(): Promise<number> {
     runs,
     summaries,
     memory,
+    floor,
   };
   const markdown = toMarkdown(report);
   const outDir = options.outDir ?? fileURLToPath(new URL('../results', import.meta.url));

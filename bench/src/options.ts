@@ -1,5 +1,6 @@
 /** Command-line flags (and BENCH_* environment variables) of `pnpm bench`. */
 import { WORKLOAD_NAMES, type WorkloadName } from './load';
+import { STORE_NAMES, type StoreName } from './protocol';
 
 export interface BenchOptions {
   smoke: boolean;
@@ -11,6 +12,7 @@ export interface BenchOptions {
   countRequests: number;
   memoryRequests: number;
   workloads: WorkloadName[];
+  stores: StoreName[];
   outDir: string | undefined;
   databasePrefix: string;
   cpuProf: string | undefined;
@@ -28,6 +30,7 @@ export const USAGE = `pnpm bench [-- flags]     (from the repository root; build
   --count-requests N    requests per workload in the command-counting pass (default 1000; env BENCH_COUNT_REQUESTS)
   --memory-requests N   requests of the memory pass on our store, 0 skips it (default 200000; env BENCH_MEMORY_REQUESTS)
   --workloads a,b       subset of ${WORKLOAD_NAMES.join(', ')}
+  --stores a,b          subset of ${STORE_NAMES.join(', ')} (ratios need ours and connect-mongo)
   --out DIR             where latest.json and latest.md go (default bench/results)
   --db-prefix NAME      database name prefix (default mongo_session_bench; env BENCH_DB_PREFIX)
   --cpu-prof DIR        run the app children with node --cpu-prof into DIR
@@ -64,8 +67,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new Error(`Unknown workload "${w}"; known: ${WORKLOAD_NAMES.join(', ')}.`);
     return w as WorkloadName;
   });
+  const stores = (flags.get('stores')?.split(',') ?? [...STORE_NAMES]).map((name) => {
+    if (!(STORE_NAMES as readonly string[]).includes(name)) throw new Error(`Unknown store "${name}"; known: ${STORE_NAMES.join(', ')}.`);
+    return name as StoreName;
+  });
   for (const known of flags.keys()) {
-    if (!['smoke', 'duration', 'warmup', 'rounds', 'connections', 'pool', 'count-requests', 'memory-requests', 'workloads', 'out', 'db-prefix', 'cpu-prof'].includes(known)) {
+    if (!['smoke', 'duration', 'warmup', 'rounds', 'connections', 'pool', 'count-requests', 'memory-requests', 'workloads', 'stores', 'out', 'db-prefix', 'cpu-prof'].includes(known)) {
       throw new Error(`Unknown flag --${known}.\n${USAGE}`);
     }
   }
@@ -79,6 +86,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     countRequests: num('count-requests', 'BENCH_COUNT_REQUESTS', smoke ? 50 : 1000, 10, 1_000_000),
     memoryRequests: num('memory-requests', 'BENCH_MEMORY_REQUESTS', smoke ? 0 : 200_000, 0, 100_000_000),
     workloads,
+    stores,
     outDir: flags.get('out'),
     databasePrefix: flags.get('db-prefix') ?? env['BENCH_DB_PREFIX'] ?? 'mongo_session_bench',
     cpuProf: flags.get('cpu-prof'),

@@ -1,7 +1,7 @@
 /** Messages between the harness (parent) and one app child (IPC). */
-export type StoreName = 'ours' | 'connect-mongo' | 'connect-mongo-touchAfter' | 'connect-mongodb-session' | 'memory';
+export type StoreName = 'ours' | 'ours-json' | 'connect-mongo' | 'connect-mongo-touchAfter' | 'connect-mongodb-session' | 'memory';
 
-export const STORE_NAMES: readonly StoreName[] = ['ours', 'connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory'];
+export const STORE_NAMES: readonly StoreName[] = ['ours', 'ours-json', 'connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory'];
 
 export interface AppConfig {
   store: StoreName;
@@ -21,5 +21,5 @@ export type ParentMessage = { type: 'resetPeak' } | { type: 'sample' } | { type:
 
 export type ChildMessage =
   | { type: 'ready'; port: number; deviations: string[] }
-  | { type: 'sample'; rss: number; peakRss: number; storeErrors: number }
+  | { type: 'sample'; rss: number; peakRss: number; storeErrors: number; cpuMicros: number }
   | { type: 'fatal'; message: string };

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { testServer, uniqueDatabaseName } from '@mongo-session/test-utils';
 
 const BENCH_DIR = resolve(__dirname, '..');
-const LABELS = ['@mongo-session/express', 'connect-mongo 6.0.0', 'connect-mongo 6.0.0, touchAfter', 'connect-mongodb-session 5.0.0', 'MemoryStore'];
+const LABELS = ['@mongo-session/express', "@mongo-session/express, serializer: 'json'", 'connect-mongo 6.0.0', 'connect-mongo 6.0.0, touchAfter', 'connect-mongodb-session 5.0.0', 'MemoryStore'];
 
 let child: ChildProcess | undefined;
 let outDir: string | undefined;
@@ -48,14 +48,15 @@ test('pnpm bench --smoke completes with a row for every store and no crash', asy
 
   const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as {
     crashes: Record<string, string>;
-    summaries: { store: string; workload: string; rps: number; commands?: { perRequest: number } }[];
+    summaries: { store: string; workload: string; rps: number; appCpuMsPerRequest?: number; commands?: { perRequest: number } }[];
   };
   expect(report.crashes).toEqual({});
   expect(report.summaries.map((s) => s.store).sort()).toEqual(
-    ['connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory', 'ours'].sort(),
+    ['connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory', 'ours', 'ours-json'].sort(),
   );
   for (const summary of report.summaries) {
     expect(summary.rps).toBeGreaterThan(0);
+    expect(summary.appCpuMsPerRequest).toBeGreaterThan(0);
     expect(summary.commands).toBeDefined();
   }
 }, 240_000);

@@ -55,15 +55,23 @@ export interface SessionDocument {
   revoked?: true;
 }
 
-/** Queries and whole rewrites skip tombstones; see {@link liveTombstone} for upserts. */
+/** Owner queries skip tombstones. */
 const NOT_REVOKED = { revoked: { $ne: true } } as const;
 const DUPLICATE_KEY = 11000;
 /**
- * A tombstone's `session` is null, so a per-key write (`$set: { 'session.k': … }`) onto one
- * fails with PathNotViable: the hot-path filters stay a plain `{ _id }`, which every server
- * (FerretDB 1.x included) resolves by index. A touch onto a tombstone only moves its expiry.
+ * Writes filter by a plain `{ _id }`, the one filter every server (FerretDB 1.x included)
+ * resolves by index, and let the update itself fail on a tombstone. Its `session` is null,
+ * so a per-key write (`$set: { 'session.k': … }`) fails with PathNotViable. A touch onto a
+ * tombstone only moves its expiry.
  */
 const PATH_NOT_VIABLE = 28;
+/**
+ * Whole writes carry `$pop: { revoked: 1 }`: a no-op on a live document, which has no
+ * `revoked` field, and TypeMismatch on a tombstone, whose `revoked` is `true`.
+ */
+// The driver's types allow $pop on array fields only; failing on the boolean is the point.
+const REFUSE_TOMBSTONE = { $pop: { revoked: 1 } } as unknown as UpdateFilter<SessionDocument>;
+const TYPE_MISMATCH = 14;
 /**
  * How long a `destroyByOwner` tombstone blocks whole-document writes: long enough for any
  * request already in flight to finish, short enough that a browser keeping its session id
@@ -497,9 +505,15 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     };
     if (snapshot) {
       // Read before: rewrite whole (another format, or the first write over a foreign document), never upsert.
-      const result = await col.updateOne({ _id: documentId, ...NOT_REVOKED }, update);
-      if (result.matchedCount > 0) snapshot.owner = owner;
-      return this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'update');
+      let matched: number;
+      try {
+        matched = (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== TYPE_MISMATCH) throw error;
+        matched = 0; // a tombstone: the session was revoked after it was read
+      }
+      if (matched > 0) snapshot.owner = owner;
+      return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
     }
     if (opts?.isNew) {
       try {
@@ -511,6 +525,15 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       }
     }
     try {
+      const result = await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE, $setOnInsert: { createdAt: now } }, { upsert: true });
+      this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
+      return;
+    } catch (error) {
+      // A tombstone (TypeMismatch), or a concurrent insert of the same id: the careful path decides.
+      const code = (error as { code?: unknown }).code;
+      if (code !== TYPE_MISMATCH && code !== DUPLICATE_KEY) throw error;
+    }
+    try {
       // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
       const result = await col.updateOne(
         { _id: documentId, $nor: [liveTombstone(now)] },
@@ -519,7 +542,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       );
       this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
     } catch (error) {
-      // The document is a tombstone: the session was revoked while this write was in flight.
+      // The document is a live tombstone: the session was revoked while this write was in flight.
       if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
       this.#writeAfterDestroy();
     }
