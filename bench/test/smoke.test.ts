@@ -1,7 +1,8 @@
 /**
- * The benchmark harness in smoke mode: about a second per store, one workload,
- * against the test server with databases of its own. No timing assertions: it
- * must finish, list every store, and crash none. Runs the BUILT packages.
+ * The benchmark harness in smoke mode: about a second per store, two workloads
+ * (mixed; modifying, which adds the server-floor pass), against the test server
+ * with databases of its own. No timing assertions: it must finish, list every
+ * store, and crash none. Runs the BUILT packages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +27,7 @@ afterAll(async () => {
 
 test('pnpm bench --smoke completes with a row for every store and no crash', async () => {
   outDir = mkdtempSync(join(tmpdir(), 'mongo-session-bench-'));
-  const args = ['--import', 'tsx', 'src/main.ts', '--smoke', '--out', outDir, '--db-prefix', uniqueDatabaseName('bench_smoke')];
+  const args = ['--import', 'tsx', 'src/main.ts', '--smoke', '--workloads', 'mixed,modifying', '--out', outDir, '--db-prefix', uniqueDatabaseName('bench_smoke')];
   child = spawn(process.execPath, args, {
     cwd: BENCH_DIR,
     env: { ...process.env, MONGODB_URI: testServer().uri, MONGO_SESSION_TEST_SERVER: 'uri' },
@@ -48,10 +49,11 @@ test('pnpm bench --smoke completes with a row for every store and no crash', asy
 
   const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as {
     crashes: Record<string, string>;
+    floor?: { shape: string; pairsPerSecond: number }[];
     summaries: { store: string; workload: string; rps: number; appCpuMsPerRequest?: number; commands?: { perRequest: number } }[];
   };
   expect(report.crashes).toEqual({});
-  expect(report.summaries.map((s) => s.store).sort()).toEqual(
+  expect(report.summaries.filter((s) => s.workload === 'mixed').map((s) => s.store).sort()).toEqual(
     ['connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory', 'ours', 'ours-json'].sort(),
   );
   for (const summary of report.summaries) {
@@ -59,4 +61,8 @@ test('pnpm bench --smoke completes with a row for every store and no crash', asy
     expect(summary.appCpuMsPerRequest).toBeGreaterThan(0);
     expect(summary.commands).toBeDefined();
   }
+  // The server-floor pass runs with the modifying workload: both document shapes.
+  expect(report.floor?.map((f) => f.shape).sort()).toEqual(['json-string', 'subdocument']);
+  for (const f of report.floor!) expect(f.pairsPerSecond).toBeGreaterThan(0);
+  expect(markdown).toContain('Server floor');
 }, 240_000);
