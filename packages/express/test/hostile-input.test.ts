@@ -8,15 +8,10 @@ import { MongoStore } from '@mongo-session/express';
 import { CookieClient, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
 import {
   type AdapterUnderTest,
-  BODY_CASES,
   CANARY,
-  CORRUPT_CASES,
   FORGED_COOKIE_VALUES,
-  ID_CASES,
   afterEachCase,
-  checkBodyCase,
-  checkCorruptCase,
-  checkIdCase,
+  registerCorpusCases,
 } from '@mongo-session/test-utils/hostile-corpus';
 import { type RunningApp, startApp } from './apps';
 
@@ -74,11 +69,7 @@ afterAll(async () => {
   await raw.close();
 });
 
-describe('store API (callbacks)', () => {
-  it.each(ID_CASES.map((c) => [c.name, c] as const))('id: %s', (_n, row) => checkIdCase(adapter, row));
-  it.each(BODY_CASES.filter((c) => !c.heavy).map((c, i) => [c.name, c, i] as const))('body: %s', (_n, row, i) => checkBodyCase(adapter, row, `body-${i}`));
-  it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted document: %s', (_n, row, i) => checkCorruptCase(adapter, row, `corrupt-${i}`));
-});
+describe('store API (callbacks)', () => registerCorpusCases(it, adapter));
 
 describe('over HTTP', () => {
   it('forged and odd cookie values: a new, empty session every time; never an error page', async () => {

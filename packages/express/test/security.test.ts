@@ -7,8 +7,8 @@ import express from 'express';
 import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError, MongoStore, type MongoStoreOptions } from '@mongo-session/express';
-import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 import { SECRET } from './apps';
 
 const database = uniqueDatabaseName('express_security');
@@ -31,22 +31,14 @@ const startApp = (collection: string, warnings: string[] = []): StartOwnerApp =>
     const s = req.session as unknown as Record<string, unknown>;
     const body = await ownerRoute(
       new URL(req.url, 'http://app'),
-      { user: () => s['user'] as string | undefined, setUser: (u) => void (s['user'] = u), setSlow: (v) => void (s['slow'] = v) },
+      objectSession(s),
       gate,
     );
     if (body === undefined) return next();
     res.type('text/plain').send(body);
   });
   const server = createServer(app);
-  const baseUrl = await listen(server);
-  return {
-    baseUrl,
-    store,
-    async close() {
-      await closeServer(server);
-      await store.close();
-    },
-  };
+  return hostOwnerApp(server, store, () => store.close());
 };
 
 /** `connect.sid` is `s:<id>.<signature>`. */

@@ -4,9 +4,8 @@ import Koa from 'koa';
 import session from 'koa-generic-session';
 import MongoDBStore from '@mongo-session/koa-generic-session';
 import { closeServer, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { formatCounts, runConcurrencyScenarios } from '@mongo-session/test-utils/concurrency-scenarios';
+import { formatCounts, objectSessionRoute, runConcurrencyScenarios } from '@mongo-session/test-utils/concurrency-scenarios';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const store = new MongoDBStore({ uri: testUri(uniqueDatabaseName('kgs_concurrency')), collection: 'overlap', autoRemove: 'interval' });
 store.on('warning', () => undefined); // WRITE_AFTER_DESTROY is expected here
 const server = (() => {
@@ -17,23 +16,10 @@ const server = (() => {
   app.use(async (ctx) => {
     const url = new URL(ctx.url, 'http://app');
     const s = ctx.session as unknown as Record<string, unknown>;
-    switch (url.pathname) {
-      case '/set':
-        for (const [k, v] of url.searchParams) s[k] = v;
-        break;
-      case '/del':
-        for (const k of url.searchParams.keys()) delete s[k];
-        break;
-      case '/wait':
-        await sleep(Number(url.searchParams.get('ms')));
-        s[url.searchParams.get('key')!] = true;
-        break;
-      case '/destroy':
-        ctx.session = null;
-        ctx.body = { destroyed: true };
-        return;
-      default:
-        break;
+    if ((await objectSessionRoute(url, s)) === 'destroy') {
+      ctx.session = null;
+      ctx.body = { destroyed: true };
+      return;
     }
     const { cookie: _cookie, ...data } = s;
     ctx.body = data;

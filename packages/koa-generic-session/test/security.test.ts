@@ -8,8 +8,8 @@ import session from 'koa-generic-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import MongoDBStore, { type MongoDBStoreOptions } from '@mongo-session/koa-generic-session';
-import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('koa_generic_session_security');
 const uri = testUri(database);
@@ -33,21 +33,13 @@ const startApp = (collection: string, warnings: string[] = []): StartOwnerApp =>
     const s = ctx.session as unknown as Record<string, unknown>;
     const body = await ownerRoute(
       new URL(ctx.url, 'http://app'),
-      { user: () => s['user'] as string | undefined, setUser: (u) => void (s['user'] = u), setSlow: (v) => void (s['slow'] = v) },
+      objectSession(s),
       gate,
     );
     if (body !== undefined) ctx.body = body;
   });
   const server = createServer(app.callback());
-  const baseUrl = await listen(server);
-  return {
-    baseUrl,
-    store,
-    async close() {
-      await closeServer(server);
-      await store.close();
-    },
-  };
+  return hostOwnerApp(server, store, () => store.close());
 };
 
 describe('security through Koa 3 + koa-generic-session', () => {

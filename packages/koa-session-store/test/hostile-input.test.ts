@@ -15,12 +15,9 @@ import {
   type AdapterUnderTest,
   type BodyCase,
   CANARY,
-  CORRUPT_CASES,
   ID_CASES,
   afterEachCase,
-  checkBodyCase,
-  checkCorruptCase,
-  checkIdCase,
+  registerCorpusCases,
 } from '@mongo-session/test-utils/hostile-corpus';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -113,11 +110,7 @@ afterAll(async () => {
   await raw.close();
 });
 
-describe('layer API (load / save / remove)', () => {
-  it.each(ID_CASES.map((c) => [c.name, c] as const))('id: %s', (_n, row) => checkIdCase(adapter, row));
-  it.each(LAYER_BODIES.map((c, i) => [c.name, c, i] as const))('body: %s', (_n, row, i) => checkBodyCase(adapter, row, `body-${i}`));
-  it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted document: %s', (_n, row, i) => checkCorruptCase(adapter, row, `corrupt-${i}`));
-});
+describe('layer API (load / save / remove)', () => registerCorpusCases(it, adapter, LAYER_BODIES));
 
 it('forged cookies with a _sid of any JSON type: never another session, never a crash', async () => {
   const forged = ID_CASES.filter((c) => c.id !== undefined && typeof c.id !== 'bigint' && typeof c.id !== 'symbol' && typeof c.id !== 'function')

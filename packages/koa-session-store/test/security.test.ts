@@ -9,8 +9,8 @@ import convert from 'koa-convert';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import { create, type CreateOptions } from '@mongo-session/koa-session-store';
-import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown }) => any;
@@ -37,21 +37,13 @@ const startApp = (collection: string, warnings: string[] = []): StartOwnerApp =>
     const s = (ctx as unknown as { session: Record<string, unknown> }).session;
     const body = await ownerRoute(
       new URL(ctx.url, 'http://app'),
-      { user: () => s['user'] as string | undefined, setUser: (u) => void (s['user'] = u), setSlow: (v) => void (s['slow'] = v) },
+      objectSession(s),
       gate,
     );
     if (body !== undefined) ctx.body = body;
   });
   const server = createServer(app.callback());
-  const baseUrl = await listen(server);
-  return {
-    baseUrl,
-    store,
-    async close() {
-      await closeServer(server);
-      await store.close();
-    },
-  };
+  return hostOwnerApp(server, store, () => store.close());
 };
 
 /** The cookie holds `{"_sid": ...}` as JSON. */

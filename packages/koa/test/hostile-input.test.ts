@@ -12,14 +12,9 @@ import { createStore } from '@mongo-session/koa';
 import { CookieClient, closeServer, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
 import {
   type AdapterUnderTest,
-  BODY_CASES,
-  CORRUPT_CASES,
   FORGED_COOKIE_VALUES,
-  ID_CASES,
   afterEachCase,
-  checkBodyCase,
-  checkCorruptCase,
-  checkIdCase,
+  registerCorpusCases,
 } from '@mongo-session/test-utils/hostile-corpus';
 
 const uri = testUri(uniqueDatabaseName('koa_hostile'));
@@ -87,11 +82,7 @@ afterAll(async () => {
   await raw.close();
 });
 
-describe('store API (as koa-session calls it)', () => {
-  it.each(ID_CASES.map((c) => [c.name, c] as const))('id: %s', (_n, row) => checkIdCase(adapter, row));
-  it.each(BODY_CASES.filter((c) => !c.heavy).map((c, i) => [c.name, c, i] as const))('body: %s', (_n, row, i) => checkBodyCase(adapter, row, `body-${i}`));
-  it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted document: %s', (_n, row, i) => checkCorruptCase(adapter, row, `corrupt-${i}`));
-});
+describe('store API (as koa-session calls it)', () => registerCorpusCases(it, adapter));
 
 it('forged and odd cookie values reach the store as ids: a new, empty session every time', async () => {
   const statuses: Record<number, number> = {};

@@ -8,8 +8,8 @@ import { createSession } from 'koa-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import { createStore, type KoaStoreOptions } from '@mongo-session/koa';
-import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('koa_security');
 const uri = testUri(database);
@@ -32,21 +32,13 @@ const startApp = (collection: string, warnings: string[] = []): StartOwnerApp =>
     const s = ctx.session as unknown as Record<string, unknown>;
     const body = await ownerRoute(
       new URL(ctx.url, 'http://app'),
-      { user: () => s['user'] as string | undefined, setUser: (u) => void (s['user'] = u), setSlow: (v) => void (s['slow'] = v) },
+      objectSession(s),
       gate,
     );
     if (body !== undefined) ctx.body = body;
   });
   const server = createServer(app.callback());
-  const baseUrl = await listen(server);
-  return {
-    baseUrl,
-    store,
-    async close() {
-      await closeServer(server);
-      await store.close();
-    },
-  };
+  return hostOwnerApp(server, store, () => store.close());
 };
 
 describe('security through Koa 3 + koa-session 7', () => {

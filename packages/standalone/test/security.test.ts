@@ -6,8 +6,8 @@ import { createServer } from 'node:http';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import MongoSess, { type ConnectOptions } from '@mongo-session/standalone';
-import { closeServer, CookieClient, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('standalone_security');
 const uri = testUri(database);
@@ -39,15 +39,8 @@ const startApp = (collection: string): StartOwnerApp => async (gate: Gate) => {
       () => res.writeHead(500).end(),
     );
   });
-  const baseUrl = await listen(server);
-  return {
-    baseUrl,
-    store: { listByOwner: MongoSess.listByOwner, countByOwner: MongoSess.countByOwner, destroyByOwner: MongoSess.destroyByOwner },
-    async close() {
-      await closeServer(server);
-      await MongoSess.close();
-    },
-  };
+  const store = { listByOwner: MongoSess.listByOwner, countByOwner: MongoSess.countByOwner, destroyByOwner: MongoSess.destroyByOwner };
+  return hostOwnerApp(server, store, () => MongoSess.close());
 };
 
 describe('security through MongoSess on node:http', () => {

@@ -40,6 +40,29 @@ async function twin(client: CookieClient, cookieNames: readonly string[]): Promi
   return other;
 }
 
+/**
+ * Serves /set, /del and /wait on a session the framework keeps as a plain object
+ * (the Koa adapters). Resolves 'destroy' for /destroy, which only the framework can do.
+ */
+export async function objectSessionRoute(url: URL, session: Record<string, unknown>): Promise<'destroy' | undefined> {
+  switch (url.pathname) {
+    case '/set':
+      for (const [k, v] of url.searchParams) session[k] = v;
+      return undefined;
+    case '/del':
+      for (const k of url.searchParams.keys()) delete session[k];
+      return undefined;
+    case '/wait':
+      await sleep(Number(url.searchParams.get('ms')));
+      session[url.searchParams.get('key')!] = true;
+      return undefined;
+    case '/destroy':
+      return 'destroy';
+    default:
+      return undefined;
+  }
+}
+
 export async function runConcurrencyScenarios(baseUrl: string, cookieNames: readonly string[]): Promise<ConcurrencyCounts> {
   // 50 overlapping requests on one session, each setting its own key.
   const overlap = new CookieClient(baseUrl);

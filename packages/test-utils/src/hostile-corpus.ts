@@ -548,6 +548,20 @@ export interface AdapterUnderTest {
 const isEmpty = (value: unknown) => value === null || value === undefined;
 
 /** Runs one id row through an adapter's get / set / destroy. */
+/**
+ * Registers the id, body and corrupted-document rows as tests of one adapter's store API
+ * (`test` is Jest's `it`). `bodies` defaults to the rows light enough to run per adapter.
+ */
+export function registerCorpusCases(
+  test: (name: string, fn: () => Promise<void>) => void,
+  adapter: AdapterUnderTest,
+  bodies: readonly BodyCase[] = BODY_CASES.filter((c) => !c.heavy),
+): void {
+  for (const row of ID_CASES) test(`id: ${row.name}`, () => checkIdCase(adapter, row));
+  bodies.forEach((row, i) => test(`body: ${row.name}`, () => checkBodyCase(adapter, row, `body-${i}`)));
+  CORRUPT_CASES.forEach((row, i) => test(`corrupted document: ${row.name}`, () => checkCorruptCase(adapter, row, `corrupt-${i}`)));
+}
+
 export async function checkIdCase(adapter: AdapterUnderTest, row: IdCase): Promise<void> {
   const body = { canary: CANARY };
   if (row.outcome === 'invalid-id') {

@@ -13,9 +13,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { BSON, MongoClient } from 'mongodb';
-import { CookieClient } from '../http';
+import type { Server } from 'node:http';
+import { CookieClient, closeServer, listen } from '../http';
 
-/** The owner methods every adapter's store object exposes. */
 /** Secrets for the security tests (each at least 32 characters, as the core requires). */
 export const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
 export const HASH_SECRET = 'hash-secret-0123456789abcdefghijklmnopqr';
@@ -26,6 +26,7 @@ export const SECURE_OPTIONS = Object.freeze({
   owner: (session: Record<string, unknown>) => session['user'] as string | undefined,
 });
 
+/** The owner methods every adapter's store object exposes. */
 export interface OwnerStoreLike {
   listByOwner(owner: string): Promise<{ id: string; session: Record<string, any>; expires: Date }[]>;
   countByOwner(owner: string): Promise<number>;
@@ -36,6 +37,19 @@ export interface OwnerApp {
   baseUrl: string;
   store: OwnerStoreLike;
   close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1; `close` stops the server, then the store. */
+export async function hostOwnerApp(server: Server, store: OwnerStoreLike, closeStore: () => Promise<unknown>): Promise<OwnerApp> {
+  const baseUrl = await listen(server);
+  return {
+    baseUrl,
+    store,
+    async close() {
+      await closeServer(server);
+      await closeStore();
+    },
+  };
 }
 
 /** Starts a real app for one adapter whose `/slow` route waits at `gate`. */
@@ -67,6 +81,15 @@ export interface OwnerRouteSession {
   user(): string | undefined | Promise<string | undefined>;
   setUser(user: string): void | Promise<void>;
   setSlow(value: string): void | Promise<void>;
+}
+
+/** The routes' view of a session the framework keeps as a plain object (express, the Koa adapters). */
+export function objectSession(session: Record<string, unknown>): OwnerRouteSession {
+  return {
+    user: () => session['user'] as string | undefined,
+    setUser: (user) => void (session['user'] = user),
+    setSlow: (value) => void (session['slow'] = value),
+  };
 }
 
 /** Answers the scenario's routes; resolves the response text, or undefined for an unknown path. */
