@@ -161,7 +161,12 @@ export interface ResolvedOptions<Body = SessionData> {
   readonly warnings: readonly StoreWarning[];
 }
 
-type Check = (value: unknown) => string | undefined;
+/**
+ * An option's check: undefined when the value is fine, else what was expected (the caller
+ * adds "received …"), or a whole message when the value's kind was right but not its content.
+ * `name` is the option's path as the user wrote it, e.g. `crypto.secret`.
+ */
+type Check = (value: unknown, name?: string) => string | { message: string } | undefined;
 
 const isString: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
 const isBoolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
@@ -172,18 +177,27 @@ const positiveMs: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive, finite number of milliseconds';
 const nonNegativeMs: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number of milliseconds, 0 or more';
-const isSecret: Check = (v) =>
-  typeof v === 'string' && v.length >= MIN_SECRET_LENGTH ? undefined : `a random string of at least ${MIN_SECRET_LENGTH} characters`;
+const isSecret: Check = (v, name = 'secret') => {
+  if (typeof v !== 'string') return `a random string of at least ${MIN_SECRET_LENGTH} characters`;
+  if (v.length >= MIN_SECRET_LENGTH) return undefined;
+  // The length is safe to say; the secret itself never is.
+  return {
+    message:
+      `Option "${name}" is ${v.length} characters long; it must be a random string of at least ${MIN_SECRET_LENGTH} characters. ` +
+      `Make one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))"`,
+  };
+};
 /** Checks an options object's own fields: unknown ones are errors too. */
 const hasFields =
   (what: string, fields: Readonly<Record<string, Check>>, required: readonly string[]): Check =>
-  (v) => {
+  (v, option = 'option') => {
     if (isObject(v) !== undefined) return what;
     const given = v as Record<string, unknown>;
     for (const name of Object.keys(given)) {
-      const check = fields[name];
+      const check = Object.prototype.hasOwnProperty.call(fields, name) ? fields[name] : undefined;
       if (!check) return `${what} (unknown field "${name}")`;
-      const problem = given[name] === undefined ? undefined : check(given[name]);
+      const problem = given[name] === undefined ? undefined : check(given[name], `${option}.${name}`);
+      if (typeof problem === 'object') return problem;
       if (problem) return `${what}, with "${name}" ${problem}`;
     }
     const missing = required.find((name) => given[name] === undefined);
@@ -236,11 +250,13 @@ const OPTION_CHECKS: { readonly [K in keyof Required<SessionStoreOptions>]: Chec
   crypto: hasFields(
     '{ secret: string | string[], acceptUnencrypted?: boolean }',
     {
-      secret: (v) => {
-        if (!Array.isArray(v)) return isSecret(v);
+      secret: (v, name = 'secret') => {
+        if (!Array.isArray(v)) return isSecret(v, name);
         if (v.length === 0) return 'a non-empty list';
-        const bad = v.findIndex((s) => isSecret(s) !== undefined);
-        return bad < 0 ? undefined : `item ${bad}: ${isSecret(v[bad])}`;
+        const bad = v.findIndex((s) => isSecret(s, name) !== undefined);
+        if (bad < 0) return undefined;
+        const problem = isSecret(v[bad], `${name}[${bad}]`)!;
+        return typeof problem === 'object' ? problem : `item ${bad}: ${problem}`;
       },
       acceptUnencrypted: isBoolean,
     },
@@ -288,7 +304,8 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     }
     const value = given[name];
     if (value === undefined) continue;
-    const expected = OPTION_CHECKS[name as keyof SessionStoreOptions](value);
+    const expected = OPTION_CHECKS[name as keyof SessionStoreOptions](value, name);
+    if (typeof expected === 'object') throw new InvalidOptionError(name, expected.message);
     if (expected !== undefined) throw invalid(name, value, expected);
   }
 
@@ -366,7 +383,7 @@ function resolveConnection(
       const cs = parseConnectionString(group, raw);
       if (group === 'url') {
         // Seed koa-session-mongo: /db/collection. Split the collection off the path.
-        const segments = cs.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+        const segments = cs.pathname.split('/').filter(Boolean).map((segment) => decodePathSegment(group, segment));
         if (segments.length > 1) {
           const fromUrl = segments.slice(1).join('/');
           if (collection !== undefined && collection !== fromUrl) {
@@ -380,7 +397,7 @@ function resolveConnection(
         }
       }
       if (databaseName === undefined) {
-        const fromPath = decodeURIComponent(cs.pathname.replace(/^\//, ''));
+        const fromPath = decodePathSegment(group, cs.pathname.replace(/^\//, ''));
         if (fromPath) databaseName = fromPath;
       }
       return {
@@ -437,6 +454,18 @@ function resolveConnection(
     }
     default:
       throw new Error(`unreachable connection group ${group}`);
+  }
+}
+
+/** A `%`-escape the driver let through but that is not valid UTF-8 (e.g. `%E0%A4%A`) is the option's fault. */
+function decodePathSegment(option: string, segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidOptionError(
+      option,
+      `Option "${option}" has a malformed %-escape in its path; escape "%" as "%25" and non-ASCII names as UTF-8 bytes (e.g. "%C3%A9").`,
+    );
   }
 }
 

@@ -382,18 +382,23 @@ describe('options', () => {
   it.each([
     ['crypto', { crypto: { secret: 'too-short' } }, /at least 32 characters/],
     ['crypto', { crypto: { secret: [] } }, /non-empty list/],
-    ['crypto', { crypto: { secret: [SECRET_A, 'short'] } }, /item 1/],
+    ['crypto', { crypto: { secret: [SECRET_A, 42] } }, /item 1/],
     ['crypto', { crypto: { secret: SECRET_A, algorithm: 'aes' } }, /unknown field "algorithm"/],
     ['crypto', { crypto: {} }, /missing "secret"/],
     ['crypto', { crypto: 'x' }, /secret/],
     ['hashSessionIds', { hashSessionIds: { secret: 'short' } }, /at least 32/],
     ['hashSessionIds', { hashSessionIds: true }, /\{ secret: string \}/],
     ['owner', { owner: 'user' }, /function/],
+    // Too short: says how long it is and how to make one, not "received an object".
+    ['crypto', { crypto: { secret: 'too-short' } }, /"crypto\.secret" is 9 characters long.*randomBytes\(32\)/],
+    ['crypto', { crypto: { secret: [SECRET_A, 'short'] } }, /"crypto\.secret\[1\]" is 5 characters long/],
+    ['hashSessionIds', { hashSessionIds: { secret: 'short' } }, /"hashSessionIds\.secret" is 5 characters long/],
   ])('%s: %j is refused, naming the option, without echoing secrets', (option, options, pattern) => {
     const error = invalid(options as Partial<SessionStoreOptions>);
     expect(error).toMatchObject({ code: ErrorCode.InvalidOption, option });
     expect(error.message).toMatch(pattern);
     expect(error.message).not.toContain('too-short');
     expect(error.message).not.toContain(SECRET_A);
+    if (/characters long/.test(pattern.source)) expect(error.message).not.toMatch(/received/);
   });
 });
