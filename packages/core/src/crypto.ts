@@ -100,6 +100,22 @@ export class SessionCipher {
   }
 }
 
+/**
+ * The stored size of a body once sealed: its BSON size with each value (or, for
+ * whole-body serializers, the body) replaced by an envelope. Encryption adds a
+ * fixed overhead per envelope, so a body just under the limit in clear can exceed it.
+ */
+export function sealedBodySize(stored: unknown, perKey: boolean): number {
+  const envelopeOverhead = HEADER_BYTES + TAG_BYTES;
+  if (!perKey) return BSON.calculateObjectSize({ v: stored }) + envelopeOverhead;
+  let size = 5; // the subdocument's length prefix and terminator
+  for (const [key, value] of Object.entries(stored as Record<string, unknown>)) {
+    // Element: type byte, key cstring, Binary length, subtype, then the envelope.
+    size += 1 + Buffer.byteLength(key) + 1 + 4 + 1 + BSON.calculateObjectSize({ v: value }) + envelopeOverhead;
+  }
+  return size;
+}
+
 function aad(documentId: string, field: string): Buffer {
   return Buffer.from(`mongo-session/v1\u0000${documentId}\u0000${field}`);
 }

@@ -31,6 +31,8 @@ export const MAX_BSON_SIZE = 16 * 1024 * 1024;
 
 /** Room kept for `_id`, `expires` and the other storage fields. */
 const STORAGE_FIELDS_ALLOWANCE = 4096;
+/** The largest stored body (after encryption, when on) that leaves room for the storage fields. */
+export const MAX_BODY_SIZE = MAX_BSON_SIZE - STORAGE_FIELDS_ALLOWANCE;
 
 export type EncodedBody = Record<string, unknown>;
 
@@ -80,9 +82,9 @@ export function encodeBody(body: unknown): EncodedBody {
   }
   const encoded = guarded(() => encodeObject(value as Record<string, unknown>, 1, state));
   // The running tally is an upper bound (3 bytes a character); measure exactly only when it is exceeded.
-  if (state.size > MAX_BSON_SIZE - STORAGE_FIELDS_ALLOWANCE) {
+  if (state.size > MAX_BODY_SIZE) {
     const exact = BSON.calculateObjectSize(encoded);
-    if (exact > MAX_BSON_SIZE - STORAGE_FIELDS_ALLOWANCE) {
+    if (exact > MAX_BODY_SIZE) {
       throw new SerializationError(
         `The session body is larger than MongoDB's 16 MiB document limit (${Math.round(exact / 1048576)} MiB encoded).`,
       );

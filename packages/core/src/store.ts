@@ -14,8 +14,8 @@ import { EventEmitter } from 'node:events';
 import type { Collection, Document, UpdateFilter } from 'mongodb';
 import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
-import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY } from './crypto';
-import { CorruptDocumentError, decodeBody, encodeBody, encodedEqual, MAX_BSON_SIZE, type EncodedBody } from './encoding';
+import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBodySize } from './crypto';
+import { CorruptDocumentError, decodeBody, encodeBody, encodedEqual, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
 import {
   InvalidArgumentError,
   InvalidOptionError,
@@ -53,6 +53,8 @@ export interface SessionDocument {
   owner?: string;
   /** A tombstone left by `destroyByOwner`. */
   revoked?: true;
+  /** Written with `crypto`: the body is sealed even when it has no value to show it (`{}`). */
+  sealed?: true;
 }
 
 /** Owner queries skip tombstones. */
@@ -310,19 +312,35 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** How many sessions are live (expired documents not yet removed are not counted). */
   length(callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('count sessions', (col) => col.countDocuments(liveFilter({}))),
+      this.#run('count sessions', (col) => this.#count(col, {})),
       callback,
     );
   }
 
-  async #list(col: Collection<SessionDocument>, filter: Document): Promise<StoredSession<Body>[]> {
-    const docs = await col.find(liveFilter(filter), READ_OPTIONS).toArray();
-    const out: StoredSession<Body>[] = [];
-    for (const doc of docs) {
+  /** The live documents this store can read, decoded one at a time. */
+  async *#readable(col: Collection<SessionDocument>, filter: Document): AsyncGenerator<LoadedSession<Body>> {
+    for await (const doc of col.find(liveFilter(filter), READ_OPTIONS)) {
       const loaded = typeof doc._id === 'string' ? this.#decode(doc, doc._id) : null;
-      if (loaded) out.push({ id: loaded.snapshot.id, session: loaded.session, expires: loaded.snapshot.expires });
+      if (loaded) yield loaded;
+    }
+  }
+
+  async #list(col: Collection<SessionDocument>, filter: Document): Promise<StoredSession<Body>[]> {
+    const out: StoredSession<Body>[] = [];
+    for await (const { session, snapshot } of this.#readable(col, filter)) {
+      out.push({ id: snapshot.id, session, expires: snapshot.expires });
     }
     return out;
+  }
+
+  /**
+   * Counts what `#list` would return: a document this store cannot read (encrypted with a
+   * retired key, in clear under `crypto`, corrupt) is no session, so it is not counted.
+   */
+  async #count(col: Collection<SessionDocument>, filter: Document): Promise<number> {
+    let count = 0;
+    for await (const _ of this.#readable(col, filter)) count++;
+    return count;
   }
 
   #decode(doc: Document, id: string): LoadedSession<Body> | null {
@@ -340,7 +358,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     let reseal = false;
     if (this.#cipher) {
       try {
-        ({ stored, reseal } = this.#open(stored, documentId));
+        ({ stored, reseal } = this.#open(stored, documentId, doc['sealed'] === true));
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
         this.#warn({ code: 'DECRYPTION_FAILED', message: `A stored session was ignored because ${error.message}.` });
@@ -384,7 +402,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   /** Decrypts a stored body: one envelope (whole-body serializers) or one per top-level value. */
-  #open(stored: unknown, documentId: string): { stored: unknown; reseal: boolean } {
+  #open(stored: unknown, documentId: string, markedSealed: boolean): { stored: unknown; reseal: boolean } {
     const cipher = this.#cipher!;
     if (SessionCipher.isEnvelope(stored)) {
       const { value, current } = cipher.decrypt(stored, documentId, WHOLE_BODY);
@@ -399,7 +417,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     if (stored === null || typeof stored !== 'object' || Array.isArray(stored) || stored instanceof Date) return inClear();
     const values = stored as Record<string, unknown>;
     const keys = Object.keys(values);
-    if (keys.length > 0 && !keys.some((key) => SessionCipher.isEnvelope(values[key]))) return inClear();
+    // An empty body shows no envelope: only the document's mark says it was sealed.
+    if (keys.length === 0 ? !markedSealed : !keys.some((key) => SessionCipher.isEnvelope(values[key]))) return inClear();
     const opened: EncodedBody = {};
     let reseal = false;
     for (const key of keys) {
@@ -500,7 +519,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const documentId = snapshot?.documentId ?? this.#documentId(id);
     const now = new Date();
     const update: UpdateFilter<SessionDocument> = {
-      $set: { session: this.#seal(stored, documentId), expires, updatedAt: now, v: FORMAT_VERSION, ...this.#ownerSet(owner) },
+      $set: { session: this.#seal(stored, documentId), ...this.#sealedMark(), expires, updatedAt: now, v: FORMAT_VERSION, ...this.#ownerSet(owner) },
       ...this.#ownerUnset(owner),
     };
     if (snapshot) {
@@ -546,6 +565,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
       this.#writeAfterDestroy();
     }
+  }
+
+  #sealedMark(): { sealed?: true } {
+    return this.#cipher ? { sealed: true } : {};
   }
 
   #ownerSet(owner: string | undefined): { owner?: string } {
@@ -617,7 +640,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('count sessions by owner', async (col) => col.countDocuments(liveFilter({ owner: { $eq: checkOwner(owner) } }))),
+      this.#run('count sessions by owner', async (col) => this.#count(col, { owner: { $eq: checkOwner(owner) } })),
       callback,
     );
   }
@@ -651,6 +674,12 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   #encode(session: Body): unknown {
+    const stored = this.#encodeClear(session);
+    this.#checkSealedSize(stored);
+    return stored;
+  }
+
+  #encodeClear(session: Body): unknown {
     const serializer = this.options.serializer;
     if (serializer === 'lossless') return encodeBody(session);
     let stored: unknown;
@@ -660,11 +689,22 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       const kind = error instanceof TypeError && /BigInt/i.test(error.message) ? 'a BigInt' : 'a circular reference or an unserializable value';
       throw new SerializationError(`The session body could not be serialized: it contains ${kind}.`);
     }
-    if (typeof stored === 'string' && stored.length * 3 > MAX_BSON_SIZE && Buffer.byteLength(stored) > MAX_BSON_SIZE - 4096) {
+    if (typeof stored === 'string' && stored.length * 3 > MAX_BSON_SIZE && Buffer.byteLength(stored) > MAX_BODY_SIZE) {
       throw new SerializationError("The serialized session body is larger than MongoDB's 16 MiB document limit.");
     }
     if (stored === undefined) throw new SerializationError('The serializer returned undefined for a session body.');
     return stored;
+  }
+
+  /** Encryption adds a fixed overhead per sealed value: the limit holds for what is stored. */
+  #checkSealedSize(stored: unknown): void {
+    if (!this.#cipher) return;
+    const size = sealedBodySize(stored, this.options.serializer === 'lossless');
+    if (size > MAX_BODY_SIZE) {
+      throw new SerializationError(
+        `The session body is larger than MongoDB's 16 MiB document limit once encrypted (${(size / 1048576).toFixed(1)} MiB).`,
+      );
+    }
   }
 
   async #writeChanges(
@@ -710,7 +750,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       // Values in clear or under an older key: re-encrypt all of them with the current key.
       for (const key of Object.keys(next)) set[`session.${key}`] ??= cipher.encrypt(next[key], documentId, key);
     }
-    const update: UpdateFilter<SessionDocument> = { $set: { ...set, expires, ...(dataChanged ? { updatedAt: new Date() } : {}) } };
+    const update: UpdateFilter<SessionDocument> = {
+      $set: { ...set, ...this.#sealedMark(), expires, ...(dataChanged ? { updatedAt: new Date() } : {}) },
+    };
     if (Object.keys(unset).length > 0) update.$unset = unset;
     let matched: number;
     try {

@@ -180,6 +180,50 @@ describe('encryption at rest', () => {
     expect(await strict.get('migrate')).toEqual({ a: 3, b: 2 });
   });
 
+  it('refuses every body in clear without acceptUnencrypted, the empty one included, and counts only what it reads', async () => {
+    const collection = freshCollection();
+    const plain = open({ collection, owner: (s) => s['user'] as string | undefined });
+    const strict = open({ collection, crypto: { secret: SECRET_A }, owner: (s) => s['user'] as string | undefined });
+    const warnings = warningsOf(strict);
+    await plain.set('clear-empty', {});
+    await plain.set('clear-owned', { user: 'ann' });
+    await rawCollection(collection).insertOne({ _id: 'forged-empty', session: {}, v: 1, expires: new Date(Date.now() + 60_000), owner: 'ann' });
+    // Our own empty encrypted body stays readable, and so does an owned encrypted one.
+    await strict.set('sealed-empty', {});
+    await strict.set('sealed-owned', { user: 'ann' });
+    expect(await strict.get('clear-empty')).toBeNull();
+    expect(await strict.get('forged-empty')).toBeNull();
+    expect(await strict.get('clear-owned')).toBeNull();
+    expect(await strict.get('sealed-empty')).toEqual({});
+    expect((await strict.all()).map((s) => s.id).sort()).toEqual(['sealed-empty', 'sealed-owned']);
+    expect(await strict.length()).toBe(2);
+    expect((await strict.listByOwner('ann')).map((s) => s.id)).toEqual(['sealed-owned']);
+    expect(await strict.countByOwner('ann')).toBe(1);
+    expect(warnings.every((w) => w.code === 'DECRYPTION_FAILED')).toBe(true);
+    // An encrypted body whose keys are all removed stays a readable (empty) session.
+    const loaded = await strict.load('sealed-owned');
+    await strict.set('sealed-owned', {}, { snapshot: loaded!.snapshot });
+    expect(await strict.get('sealed-owned')).toEqual({});
+  });
+
+  it('checks the 16 MiB limit on the encrypted size, before any write', async () => {
+    const collection = freshCollection();
+    // In clear this body fits with room to spare for the storage fields; each envelope adds ~50 bytes.
+    const keys = 2000;
+    const chunk = 'x'.repeat(Math.floor((16 * 1024 * 1024 - 4096 - keys * 24) / keys));
+    const body = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${String(i).padStart(4, '0')}`, chunk]));
+    const plain = open({ collection: freshCollection() });
+    await expect(plain.set('fits-in-clear', body)).resolves.toBeUndefined();
+    const store = open({ collection, crypto: { secret: SECRET_A } });
+    const error = await store.set('too-big-sealed', body).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.Serialization });
+    expect((error as Error).message).toMatch(/16 MiB document limit once encrypted/);
+    expect(await rawCollection(collection).countDocuments({ _id: 'too-big-sealed' })).toBe(0);
+    // The store keeps serving.
+    await store.set('small', { a: 1 });
+    expect(await store.get('small')).toEqual({ a: 1 });
+  });
+
   it('costs no extra round trips: one command per read, one per changed write', async () => {
     const proxy = await MongoProxy.fromUri(uri);
     try {
