@@ -53,7 +53,9 @@ const FrameworkBase = (loadFrameworkStore() ?? EventEmitter) as new () => EventE
 /** Snapshots read by `get`, keyed by the body it returned, then by the Session object built from it. */
 const loadedBodies = new WeakMap<object, SessionSnapshot>();
 const requestSnapshots = new WeakMap<object, SessionSnapshot>();
-const FORWARDED = ['connect', 'disconnect', 'warning', 'create', 'update', 'touch', 'destroy'] as const;
+const FORWARDED = ['connect', 'disconnect', 'warning', 'touch', 'destroy'] as const;
+/** Core events a `set()` write ends with; each is followed by connect-mongo's `set`. */
+const WRITTEN = ['create', 'update'] as const;
 const LAZY_KEYS = ['cookie'] as const;
 
 export class MongoStore extends FrameworkBase {
@@ -86,9 +88,22 @@ export class MongoStore extends FrameworkBase {
     });
     const forwarding = new Set<string>();
     this.on('newListener', (name: string | symbol) => {
-      if (typeof name !== 'string' || forwarding.has(name) || !(FORWARDED as readonly string[]).includes(name)) return;
-      forwarding.add(name);
-      this.core.on(name as (typeof FORWARDED)[number], (...args: unknown[]) => this.emit(name, ...args));
+      if (typeof name !== 'string' || forwarding.has(name)) return;
+      if ((FORWARDED as readonly string[]).includes(name)) {
+        forwarding.add(name);
+        this.core.on(name as (typeof FORWARDED)[number], (...args: unknown[]) => this.emit(name, ...args));
+      } else if (name === 'set' || (WRITTEN as readonly string[]).includes(name)) {
+        // connect-mongo's `set` ("created OR updated"): right after `create` or `update`, with
+        // the session id, whichever of the three was listened to first.
+        forwarding.add('set');
+        for (const written of WRITTEN) {
+          forwarding.add(written);
+          this.core.on(written, (id: string) => {
+            this.emit(written, id);
+            this.emit('set', id);
+          });
+        }
+      }
     });
     if (typeof callback === 'function') withCallback(this.core.ready(), (error) => callback(error ?? null));
   }
@@ -177,14 +192,30 @@ function seedDefaultOnly(option: string, value: unknown, only: unknown): void {
   );
 }
 
+/**
+ * The cookie's expiry as write options. One the cookie cannot express (an Invalid Date,
+ * a non-finite maxAge, as after `cookie.expires = new Date(NaN)`) leaves both out: the
+ * session gets the store's lifetime (option `ttlMs`), like a cookie with no expiry,
+ * rather than a rejection naming an option the app never set. Never throws.
+ */
 function expiryOf(session: Sess | undefined): { expires?: Date; ttlMs?: number } {
   const cookie = session?.cookie;
   const expires = cookie?.expires;
   if (expires) {
-    const date = expires instanceof Date ? expires : new Date(expires);
-    if (!Number.isNaN(date.getTime())) return { expires: date };
+    const date = toDate(expires);
+    if (date) return { expires: date };
   }
-  return typeof cookie?.maxAge === 'number' ? { ttlMs: cookie.maxAge } : {};
+  const maxAge = cookie?.maxAge;
+  return typeof maxAge === 'number' && Number.isFinite(maxAge) ? { ttlMs: maxAge } : {};
+}
+
+function toDate(value: unknown): Date | undefined {
+  try {
+    const date = value instanceof Date ? value : new Date(value as string);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  } catch {
+    return undefined; // a value no Date can be made of (a Symbol, a throwing valueOf)
+  }
 }
 
 /** `MongoDBStore` as connect-mongodb-session returns it: a class that may also be called without `new`. */
