@@ -116,6 +116,8 @@ function destroyByOwner(owner: string, callback?: Callback<number>): Promise<num
   return onStore((s) => s.destroyByOwner(owner), callback);
 }
 
+const newId = (): string => randomBytes(24).toString('base64url');
+
 function requireStore(): SessionStore {
   if (!store) throw new SessionUsageError(StandaloneErrorCode.NotConnected, 'Call MongoSess.connect() before using a session.');
   return store;
@@ -129,38 +131,51 @@ function checkKey(key: unknown, action: string): void {
 /** One request's session. */
 export class Session {
   readonly #res: ServerResponse;
-  readonly #cookies: Cookies;
-  readonly #options: SessionOptions;
-  readonly #name: string;
+  #cookies!: Cookies;
+  #options: SessionOptions = {};
+  #name = 'mongosess';
   #id: string | undefined;
   /** An id made in this request whose document is not written yet. */
   #unwritten = false;
   #sessionOnly = false;
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * What went wrong while reading the request (bad options, a re-signed cookie that cannot be
+   * sent, ...). The constructor never throws (inside a request handler that would crash the
+   * server): every method of this handle rejects with it instead.
+   */
+  #failure: Error | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, options: SessionOptions = {}) {
+    this.#res = res;
+    try {
+      this.#read(req, options);
+    } catch (error) {
+      this.#failure = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  #read(req: IncomingMessage, options: SessionOptions): void {
     for (const name of Object.keys(options)) {
       if (!SESSION_OPTIONS.includes(name)) throw new InvalidOptionError(name, `Unknown option "${name}". Known options: ${SESSION_OPTIONS.join(', ')}.`);
     }
     if (options.expires !== undefined && !(Number.isFinite(options.expires) && options.expires >= 0)) {
       throw new InvalidOptionError('expires', 'Option "expires" must be a number of milliseconds, 0 or more.');
     }
-    this.#res = res;
     this.#options = options;
     this.#name = options.name ?? 'mongosess';
     const keys = Array.isArray(options.keys) ? new Keygrip(options.keys) : options.keys;
     const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
     const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
-    this.#cookies = new Cookies(req, res, { ...(keys ? { keys } : {}), secure: encrypted || (options.proxy === true && forwarded === 'https') });
+    this.#cookies = new Cookies(req, this.#res, { ...(keys ? { keys } : {}), secure: encrypted || (options.proxy === true && forwarded === 'https') });
     const value = this.#cookies.get(this.#name, { signed: false });
     if (value === undefined || !ID_PATTERN.test(value)) return;
     if (keys) {
       const signature = this.#cookies.get(`${this.#name}.sig`, { signed: false });
       const index = signature === undefined ? -1 : keys.index(`${this.#name}=${value}`, signature);
       if (index < 0) return; // forged or unsigned: a fresh session starts
-      this.#id = value;
-      if (index > 0 && !res.headersSent) this.#sendCookie(value); // signed with an older key: re-sign
-      return;
+      // Signed with an older key: re-sign. This can fail (`secure: true` on plain http): see #failure.
+      if (index > 0 && !this.#res.headersSent) this.#sendCookie(value);
     }
     this.#id = value;
   }
@@ -225,10 +240,46 @@ export class Session {
     }), callback);
   }
 
-  /** Re-sends the cookie as a browser-session cookie; the stored expiry is unchanged. */
+  /**
+   * Moves the session to a new id: the same data is written under a fresh id, the cookie names
+   * the new id, and the old document is removed, so an id known before (a cookie planted by an
+   * attacker: session fixation) reads nothing afterwards. Call it on log-in, before storing the
+   * user. Without a stored session there is nothing to move: a session that is gone (or was
+   * never written) gets a new, still empty id; no session at all stays none.
+   */
+  regenerate(callback?: Callback<void>): Promise<void> {
+    return withCallback(this.#start(() => {
+      // Fail before any write when the new cookie could not be sent anyway.
+      if (this.#id !== undefined) this.#checkHeaders();
+      return async (s) => {
+        const old = this.#id;
+        if (old === undefined) return;
+        const loaded = this.#unwritten ? null : await s.load(old);
+        if (!loaded) return this.#create();
+        const id = newId();
+        await s.set(id, loaded.session, { isNew: true });
+        try {
+          this.#sendCookie(id);
+        } catch (error) {
+          await s.destroy(id).catch(() => undefined); // the cookie still names the old id: drop the copy
+          throw error;
+        }
+        this.#id = id;
+        // From here the browser holds the new id; should removing the old one fail, the promise
+        // rejects (the old id stays readable until it expires), so do not complete a log-in then.
+        await s.destroy(old);
+      };
+    }), callback);
+  }
+
+  /**
+   * Re-sends the cookie as a browser-session cookie; the stored expiry is unchanged. On a handle
+   * that failed to read the request it does nothing (the promise / callback methods report why).
+   */
   expire(): void {
     this.#sessionOnly = true;
-    if (this.#id !== undefined) this.#sendCookie(this.#id);
+    if (this.#id === undefined || this.#failure) return;
+    this.#sendCookie(this.#id);
   }
 
   /** Runs the synchronous part now (checks, cookie), then the store work after this handle's earlier calls. */
@@ -236,6 +287,7 @@ export class Session {
     let run: (s: SessionStore) => Promise<T>;
     let s: SessionStore;
     try {
+      if (this.#failure) throw this.#failure;
       s = requireStore();
       run = prepare();
     } catch (error) {
@@ -247,19 +299,23 @@ export class Session {
   }
 
   #create(): void {
-    const id = randomBytes(24).toString('base64url');
+    const id = newId();
     this.#sendCookie(id);
     this.#id = id;
     this.#unwritten = true;
   }
 
-  #sendCookie(value: string | null): void {
+  #checkHeaders(): void {
     if (this.#res.headersSent) {
       throw new SessionUsageError(
         StandaloneErrorCode.HeadersSent,
         'The session cookie must be set, but the response headers were already sent; call session methods before writing the response.',
       );
     }
+  }
+
+  #sendCookie(value: string | null): void {
+    this.#checkHeaders();
     const o = this.#options;
     const lifetime = o.expires ?? store?.options.ttlMs ?? DEFAULTS.ttlMs;
     const persistent = value !== null && !this.#sessionOnly && lifetime > 0;

@@ -28,6 +28,15 @@ async function act(session: Session, url: URL, style: Style, res: ServerResponse
     }
     case '/end':
       return cb ? viaCallback((c) => session.end(c)) : session.end();
+    case '/regenerate':
+      return cb ? viaCallback((c) => session.regenerate(c)) : session.regenerate();
+    case '/login': {
+      // The README's log-in: a new id first, then the user.
+      const user = { user: arg ?? 'someone' };
+      if (cb) return viaCallback((c) => session.regenerate((error) => (error ? c(error) : session.set(user, c))));
+      await session.regenerate();
+      return session.set(user);
+    }
     case '/expire':
       session.expire();
       return null;

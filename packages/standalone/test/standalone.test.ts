@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import Keygrip from 'keygrip';
 import { MongoClient, type Collection } from 'mongodb';
-import MongoSess from '@mongo-session/standalone';
-import { CookieClient, closeServer, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import MongoSess, { type SessionOptions } from '@mongo-session/standalone';
+import { CookieClient, closeServer, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
 import { type Answer, q, sessionApp } from './helpers';
 
 const dbName = uniqueDatabaseName('standalone');
@@ -134,6 +134,133 @@ describe('signed cookies', () => {
   });
 });
 
+describe.each(['promise', 'callback'] as const)('regenerate() on log-in (%s form)', (style) => {
+  it('moves a session to a new signed id: same data, the old document gone', async () => {
+    const http = await start({ keys: KEYS }, style);
+    const { id: before } = await call(http, q('/set', { cart: 'apples' }));
+    const login = await call(http, q('/login', 'ada'));
+    expect(login.status).toBe(200);
+    expect(login.id).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(login.id).not.toBe(before);
+    expect(await http.cookie('mongosess')).toBe(login.id);
+    const sig = (await http.cookie('mongosess.sig'))!;
+    expect(new Keygrip(['k2-current']).verify(`mongosess=${login.id}`, sig)).toBe(true);
+    expect(await docs.findOne({ _id: before! })).toBeNull();
+    expect((await docs.findOne({ _id: login.id! }))?.session).toEqual({ cart: 'apples', user: 'ada' });
+    expect((await call(http, '/get')).result).toMatchObject({ _id: login.id, cart: 'apples', user: 'ada' });
+  });
+
+  it('session fixation: the id an attacker planted does not read the victim\'s log-in', async () => {
+    const attacker = await start({ keys: KEYS }, style);
+    const { id: planted } = await call(attacker, q('/set', { theme: 'dark' }));
+    const victim = new CookieClient(attacker.baseUrl);
+    await victim.setCookie('mongosess', planted!);
+    await victim.setCookie('mongosess.sig', (await attacker.cookie('mongosess.sig'))!);
+    expect((await call(victim, q('/get', 'theme'))).result).toBe('dark'); // the planted cookie is valid
+    const login = await call(victim, q('/login', 'victim'));
+    expect(login.status).toBe(200);
+    expect(login.id).not.toBe(planted);
+    expect(await victim.cookie('mongosess')).toBe(login.id);
+    // The attacker's id reads nothing: its document is gone.
+    expect(await docs.findOne({ _id: planted! })).toBeNull();
+    expect((await call(attacker, '/get')).result).toBeNull();
+    expect((await call(attacker, q('/get', 'user'))).result).toBe('__undefined');
+    // The victim's new cookie reads the session, data kept.
+    expect((await call(victim, '/get')).result).toMatchObject({ _id: login.id, theme: 'dark', user: 'victim' });
+    // A write with the attacker's cookie starts a session of its own; the victim's is untouched.
+    const again = await call(attacker, q('/set', { user: 'mallory' }));
+    expect(again.id).not.toBe(planted);
+    expect(again.id).not.toBe(login.id);
+    expect((await docs.findOne({ _id: login.id! }))?.session).toEqual({ theme: 'dark', user: 'victim' });
+  });
+
+  it('without a stored session: nothing to move, and a planted id with no document is replaced', async () => {
+    const http = await start({}, style); // unsigned: any well-formed id can be planted
+    const none = await call(http, '/regenerate');
+    expect(none).toMatchObject({ status: 200, id: null, setCookies: [] });
+    const planted = 'planted-by-an-attacker-0123456789';
+    await http.setCookie('mongosess', planted);
+    const login = await call(http, q('/login', 'eve'));
+    expect(login.status).toBe(200);
+    expect(login.id).not.toBe(planted);
+    expect(await http.cookie('mongosess')).toBe(login.id);
+    expect(await docs.findOne({ _id: planted })).toBeNull();
+    expect((await docs.findOne({ _id: login.id! }))?.session).toEqual({ user: 'eve' });
+  });
+});
+
+describe('errors while reading the request reach the promise / callback, never a throw', () => {
+  /** Rejects when the server does not answer (a handler that threw never does). */
+  const answered = <T>(pending: Promise<T>): Promise<T> =>
+    Promise.race([pending, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref())]);
+
+  /** The README's handler shape: the constructor outside any try, errors through the promise or the callback. */
+  async function readmeApp(options: SessionOptions, style: 'promise' | 'callback'): Promise<CookieClient> {
+    const answer = (res: import('node:http').ServerResponse, error: Error | null, n?: unknown) => {
+      if (error) res.writeHead(500).end(JSON.stringify({ error: (error as { code?: string }).code ?? null, message: error.message }));
+      else res.writeHead(200).end(JSON.stringify({ n: n ?? null }));
+    };
+    const server =
+      style === 'promise'
+        ? createServer(async (req, res) => {
+            const session = MongoSess(req, res, options);
+            try {
+              answer(res, null, await session.get('n'));
+            } catch (error) {
+              answer(res, error as Error);
+            }
+          })
+        : createServer((req, res) => {
+            const session = new MongoSess(req, res, options);
+            session.get('n', (error, n) => answer(res, error, n));
+          });
+    servers.push(server);
+    return new CookieClient(await listen(server));
+  }
+
+  it.each(['promise', 'callback'] as const)(
+    'a cookie signed with an older key, secure: true on plain http: the error reaches the %s, the server keeps serving',
+    async (style) => {
+      const failures = trackProcessFailures();
+      try {
+        const id = `resign-${style}-0123456789abcdef`;
+        await MongoSess.store!.set(id, { n: 1 });
+        const http = await readmeApp({ keys: KEYS, secure: true }, style);
+        const oldSig = new Keygrip(['k1-older']).sign(`mongosess=${id}`);
+        const res = await answered(http.get('/', { cookie: `mongosess=${id}; mongosess.sig=${oldSig}` }));
+        expect(res.status).toBe(500);
+        expect(res.json<Answer>().message).toMatch(/secure cookie over unencrypted connection/);
+        expect(res.setCookies).toEqual([]);
+        // Other requests are served: no cookie, and a cookie signed with the current key.
+        expect((await answered(http.get('/'))).json()).toEqual({ n: null });
+        const sig = new Keygrip(['k2-current']).sign(`mongosess=${id}`);
+        const current = await answered(http.get('/', { cookie: `mongosess=${id}; mongosess.sig=${sig}` }));
+        expect({ status: current.status, body: current.json() }).toEqual({ status: 200, body: { n: 1 } });
+        expect((await docs.findOne({ _id: id }))?.session).toEqual({ n: 1 });
+        expect(failures.uncaughtExceptions).toEqual([]);
+        expect(failures.unhandledRejections).toEqual([]);
+      } finally {
+        failures.stop();
+      }
+    },
+  );
+
+  it.each(['promise', 'callback'] as const)('bad per-request options: every method reports them through the %s', async (style) => {
+    const failures = trackProcessFailures();
+    try {
+      const http = await readmeApp({ nmae: 'x' } as SessionOptions, style);
+      const res = await answered(http.get('/'));
+      expect(res.status).toBe(500);
+      expect(res.json<Answer>().error).toBe('MONGO_SESSION_INVALID_OPTION');
+      expect(res.json<Answer>().message).toMatch(/"nmae"/);
+      expect(failures.uncaughtExceptions).toEqual([]);
+      expect(failures.unhandledRejections).toEqual([]);
+    } finally {
+      failures.stop();
+    }
+  });
+});
+
 describe('cookie lifetime', () => {
   it('sets a persistent cookie by default and a browser-session cookie with expires: 0', async () => {
     const persistent = await call(await start(), q('/set', { a: 1 }));
@@ -211,27 +338,24 @@ describe('concurrency', () => {
 });
 
 describe('MongoSess shape', () => {
-  it('works with and without new, and refuses unknown options', async () => {
+  it('works with and without new, and refuses unknown options through its methods (never a throw)', async () => {
     expect(typeof MongoSess.connect).toBe('function');
     expect(MongoSess.disconnect).toBe(MongoSess.close);
     expect(MongoSess.MongoSess).toBe(MongoSess);
     expect(MongoSess.default).toBe(MongoSess);
     expect(MongoSess.store?.connected).toBe(true);
-    const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
       const a = new MongoSess(req, res);
       const b = MongoSess(req, res);
-      let unknown = '';
-      try {
-        MongoSess(req, res, { nmae: 'x' } as never);
-      } catch (error) {
-        unknown = (error as { option?: string }).option ?? '';
-      }
-      res.end(JSON.stringify([a instanceof MongoSess.Session, b instanceof MongoSess.Session, unknown]));
+      const bad = MongoSess(req, res, { nmae: 'x' } as never);
+      bad.expire(); // does nothing on a failed handle
+      Promise.all([bad.get().catch((e: { option?: string }) => e.option), bad.regenerate().catch((e: { option?: string }) => e.option)]).then((unknown) =>
+        res.end(JSON.stringify([a instanceof MongoSess.Session, b instanceof MongoSess.Session, ...unknown])),
+      );
     });
     servers.push(server);
     const res = await new CookieClient(await listen(server)).get('/');
-    expect(res.json()).toEqual([true, true, 'nmae']);
+    expect(res.json()).toEqual([true, true, 'nmae', 'nmae']);
   });
 
   it('a second connect without close is refused', () => {
