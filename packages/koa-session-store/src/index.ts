@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
 import {
+  ErrorCode,
   InvalidOptionError,
   SerializationError,
   SessionStore,
@@ -71,15 +72,18 @@ export class KoaSessionStoreLayer extends EventEmitter {
     }
   }
 
-  /** The JSON string saved for `sid`, or undefined. Refreshes the expiry lazily (an active session stays). */
+  /**
+   * The JSON string saved for `sid`, or undefined. Refreshes the expiry lazily (an active session stays).
+   * An id the store refuses reads as no session (see {@link refused}).
+   */
   async load(sid: string): Promise<string | undefined> {
-    const loaded = await this.#core.load(sid);
+    const loaded = await refused(this.#core.load(sid), null);
     if (!loaded) return undefined;
     await this.#core.touch(sid, { snapshot: loaded.snapshot });
     return JSON.stringify(loaded.session);
   }
 
-  /** Saves the whole session (koa-session-store hands over a JSON string). */
+  /** Saves the whole session (koa-session-store hands over a JSON string). Under a refused id: nothing to save. */
   async save(sid: string, json: string): Promise<void> {
     let body: unknown;
     try {
@@ -90,11 +94,12 @@ export class KoaSessionStoreLayer extends EventEmitter {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new SerializationError('koa-session-store passed session data that is not a JSON object.');
     }
-    await this.#core.set(sid, body as SessionData);
+    await refused(this.#core.set(sid, body as SessionData), undefined);
   }
 
+  /** Removes the session; under a refused id there is none (koa-session-store then clears the cookie). */
   async remove(sid: string): Promise<void> {
-    await this.#core.destroy(sid);
+    await refused(this.#core.destroy(sid), undefined);
   }
 
   /** Resolves once connected; rejects with the first connection error. */
@@ -124,6 +129,23 @@ export class KoaSessionStoreLayer extends EventEmitter {
   close(callback?: Callback<void>): Promise<void> {
     created.delete(this);
     return withCallback(this.#core.close(), callback);
+  }
+}
+
+/**
+ * An id the core refuses (not a string, over 1024 characters, NUL, ...): with `signed: false`
+ * the `_sid` of koa-session-store's JSON cookie is whatever the client sent, of any JSON type.
+ * Only a forged cookie carries one (koa-session-store's own ids are 15 letters and digits), so it
+ * is the client's doing, not a server error: no session, and nothing stored or removed for it.
+ * koa-session-store sets its cookie only for ids it generated, so such a browser keeps an empty
+ * session on every request until its cookie is replaced (`ctx.session = null` clears it).
+ */
+async function refused<T>(operation: Promise<T>, instead: T): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === ErrorCode.InvalidSessionId) return instead;
+    throw error;
   }
 }
 

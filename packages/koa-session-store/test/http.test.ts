@@ -8,7 +8,7 @@ import { closeServer, CookieClient, listen, MongoProxy, testServer, testUri, tra
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Koa2 = require('koa2') as typeof Koa;
-const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown; name?: string }) => any;
+const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown; name?: string; cookie?: Record<string, unknown> }) => any;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const database = uniqueDatabaseName('koa_session_store_http');
@@ -37,14 +37,14 @@ interface Running {
 }
 
 /** A real app: GET / counts views, /read only reads, /logout sets the session to null. */
-async function start(KoaImpl: KoaClass, options: CreateOptions): Promise<Running> {
+async function start(KoaImpl: KoaClass, options: CreateOptions, cookie?: Record<string, unknown>): Promise<Running> {
   const store = create({ connectionOptions: { serverSelectionTimeoutMS: 1000 }, ...options });
   store.on('warning', () => undefined);
   const app = new KoaImpl();
   app.keys = ['some secret key'];
   app.on('error', () => undefined);
   // koa-session-store is generator middleware: Koa 3 answers 404 to everything unless it is converted.
-  app.use(convert(sessionMiddleware({ store })));
+  app.use(convert(sessionMiddleware({ store, ...(cookie ? { cookie } : {}) })));
   app.use(async (ctx) => {
     const s = (ctx as any).session as Record<string, any>;
     if (ctx.path === '/logout') {
@@ -146,6 +146,58 @@ describe.each([
       }
       expect(await views(app.client)).toBe(2);
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('signed: false, a forged cookie whose _sid the store refuses (Koa 3)', () => {
+  // koa-session-store JSON-parses its cookie and hands `_sid` to load() as is: any JSON type.
+  // (A raw `%00` is not decoded by the cookies package: it reaches load() as a valid id.)
+  it.each([
+    ['an object', '{"_sid":{"$ne":null}}'],
+    ['a number', '{"_sid":42}'],
+    ['2000 characters', JSON.stringify({ _sid: 's'.repeat(2000) })],
+    ['a NUL', '{"_sid":"forged\\u0000id"}'],
+  ])('%s: answers 200 with a fresh session; a log-out brings a new cookie; other sessions untouched', async (_name, forgedValue) => {
+    const collection = 'refused_ids';
+    const app = await start(Koa, { url: withCollection(uri, collection) }, { signed: false });
+    const docs = raw.db().collection(collection);
+    const failures = trackProcessFailures();
+    try {
+      await views(app.client);
+      expect(await views(app.client)).toBe(2);
+      const victimSid = await sidOf(app.client);
+      const before = await docs.countDocuments();
+
+      const forged = new CookieClient(app.client.baseUrl);
+      const header = { cookie: `koa:sess=${forgedValue}` };
+      for (const path of ['/', '/', '/read']) {
+        const res = await forged.get(path, header);
+        expect(res.status).toBe(200);
+        expect(res.json()).toEqual({ views: path === '/' ? 1 : 0 }); // a fresh session each time: nothing is kept under a refused id
+      }
+      expect(await docs.countDocuments()).toBe(before);
+
+      // koa-session-store sets its cookie only for ids it generated; ctx.session = null clears the forged one.
+      const out = await forged.get('/logout', header);
+      expect(out.status).toBe(200);
+      expect(out.setCookies.some((line) => /^koa:sess=;/.test(line))).toBe(true);
+      const fresh = await forged.get('/');
+      expect(fresh.status).toBe(200);
+      expect(fresh.json()).toEqual({ views: 1 });
+      const newSid = await sidOf(forged);
+      expect(newSid).toMatch(/^[A-Za-z0-9]{15}$/);
+      expect(await views(forged)).toBe(2);
+      expect((await docs.findOne({ _id: newSid as any }))?.['session']).toEqual({ views: 2 });
+
+      // The other session is untouched.
+      expect((await docs.findOne({ _id: victimSid as any }))?.['session']).toEqual({ views: 2 });
+      expect(await views(app.client)).toBe(3);
+      expect(failures.uncaughtExceptions).toEqual([]);
+      expect(failures.unhandledRejections).toEqual([]);
+    } finally {
+      failures.stop();
       await app.close();
     }
   });
