@@ -13,6 +13,7 @@
  */
 import { MongoClient } from 'mongodb';
 import type { Collection, Db, Document, MongoClientOptions } from 'mongodb';
+import { Deadline } from './deadline';
 import { ConnectionError, InvalidOptionError, type MongoSessionError, toStoreError } from './errors';
 import type { ConnectionInput, MongooseConnectionLike } from './options';
 import { globalState, type ClientLike, type SharedClientEntry } from './registry';
@@ -23,7 +24,10 @@ export interface ConnectionEvents {
 }
 
 const PING_BACKOFF_START_MS = 250;
-const PING_BACKOFF_MAX_MS = 5000;
+/** Recovery is noticed within about this much of the server answering again. */
+const PING_BACKOFF_MAX_MS = 1000;
+/** A ping to a hung server never answers: give up on it after this and send another. */
+const PING_TIMEOUT_MS = 1500;
 const MONGOOSE_OPEN = 1;
 
 /** Watches one client's topology; shared by every store using that client. */
@@ -85,9 +89,11 @@ class ClientWatcher {
       // After a failed first connect, driver 7 answers every operation with
       // "Topology is closed" until connect() is called again; connect() is a
       // no-op on a connected client.
-      this.client
-        .connect()
-        .then(() => (this.client.db('admin') as Db).command({ ping: 1 }))
+      new Deadline(PING_TIMEOUT_MS)
+        .race(
+          this.client.connect().then(() => (this.client.db('admin') as Db).command({ ping: 1 })),
+          () => new ConnectionError('ping timed out'),
+        )
         .then(
         () => {
           this.#pinging = false;
@@ -185,23 +191,7 @@ export async function closeSharedClients(): Promise<void> {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new ConnectionError(`Timed out after ${ms} ms waiting for ${what}.`)),
-      ms,
-    );
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return new Deadline(ms).race(promise, () => new ConnectionError(`Timed out after ${ms} ms waiting for ${what}.`));
 }
 
 async function openMongoose(connection: MongooseConnectionLike, timeoutMs: number): Promise<MongoClient> {

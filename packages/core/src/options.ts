@@ -20,6 +20,12 @@ export const DEFAULTS = Object.freeze({
   autoRemove: 'native',
   serializer: 'lossless',
   serverSelectionTimeoutMS: 5 * SECOND,
+  /**
+   * For clients the store creates (the driver's default is 30 s): a hung server is
+   * noticed, and a recovered one found again, within this.
+   */
+  connectTimeoutMS: 2 * SECOND,
+  maxPendingOperations: 1000,
   port: 27017,
 } as const);
 
@@ -116,6 +122,18 @@ export interface SessionStoreOptions<Body = SessionData> {
   touchAfterMs?: number;
   /** Interval of the cleanup sweep when TTL indexes are unavailable; default 10 minutes. */
   cleanupIntervalMs?: number;
+  /**
+   * How long one operation may take before it fails with a ConnectionError (and the store
+   * says `disconnect`); default the server selection timeout (5 s unless set). Bounds every
+   * request on a hung server: one that accepts connections but never answers.
+   */
+  operationTimeoutMs?: number;
+  /**
+   * Operations this store lets wait on MongoDB at once (those past their deadline included,
+   * until the driver lets go of them); beyond it an operation fails at once with a
+   * ConnectionError, so a hung server cannot grow memory without bound. Default 1000.
+   */
+  maxPendingOperations?: number;
 
   // -- behaviour --
   /** How expired documents are deleted: a TTL index (`native`, default), a sweep (`interval`), or not at all. */
@@ -151,6 +169,8 @@ export interface ResolvedOptions<Body = SessionData> {
   readonly ttlMs: number;
   readonly touchAfterMs: number;
   readonly cleanupIntervalMs: number;
+  readonly operationTimeoutMs: number;
+  readonly maxPendingOperations: number;
   readonly autoRemove: AutoRemove;
   readonly serializer: 'lossless' | 'json' | CustomSerializer<Body>;
   readonly crypto: { readonly secrets: readonly string[]; readonly acceptUnencrypted: boolean } | undefined;
@@ -242,6 +262,8 @@ const OPTION_CHECKS: { readonly [K in keyof Required<SessionStoreOptions>]: Chec
   ttlMs: positiveMs,
   touchAfterMs: nonNegativeMs,
   cleanupIntervalMs: positiveMs,
+  operationTimeoutMs: positiveMs,
+  maxPendingOperations: (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'a positive integer'),
   autoRemove: (v) => (v === 'native' || v === 'interval' || v === 'disabled' ? undefined : "'native', 'interval' or 'disabled'"),
   serializer: (v) =>
     v === 'lossless' || v === 'json'
@@ -314,6 +336,10 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
   const serverSelectionTimeoutMS =
     readNumber(options.connectionOptions?.serverSelectionTimeoutMS) ?? DEFAULTS.serverSelectionTimeoutMS;
   const { connection, databaseName, collection } = resolveConnection(options, warnings);
+  const selectionTimeoutMs =
+    connection.kind === 'uri'
+      ? (connection.clientOptions.serverSelectionTimeoutMS ?? selectionTimeoutInUri(connection.uri) ?? serverSelectionTimeoutMS)
+      : serverSelectionTimeoutMS;
 
   return {
     connection,
@@ -322,6 +348,8 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     ttlMs,
     touchAfterMs: options.touchAfterMs ?? defaultTouchAfterMs(ttlMs),
     cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
+    operationTimeoutMs: options.operationTimeoutMs ?? selectionTimeoutMs,
+    maxPendingOperations: options.maxPendingOperations ?? DEFAULTS.maxPendingOperations,
     autoRemove: options.autoRemove ?? DEFAULTS.autoRemove,
     serializer: options.serializer ?? DEFAULTS.serializer,
     crypto: options.crypto && {
@@ -330,10 +358,7 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     },
     hashSessionIds: options.hashSessionIds && { secret: options.hashSessionIds.secret },
     owner: options.owner,
-    selectionTimeoutMs:
-      connection.kind === 'uri'
-        ? (connection.clientOptions.serverSelectionTimeoutMS ?? selectionTimeoutInUri(connection.uri) ?? serverSelectionTimeoutMS)
-        : serverSelectionTimeoutMS,
+    selectionTimeoutMs,
     warnings,
   };
 }
@@ -488,17 +513,25 @@ function parseConnectionString(option: string, raw: string): ConnectionString {
   }
 }
 
-function selectionTimeoutInUri(uri: string | ConnectionString): number | undefined {
+function numberInUri(uri: string | ConnectionString, name: string): number | undefined {
   const cs = typeof uri === 'string' ? new ConnectionString(uri) : uri;
   for (const [key, value] of cs.searchParams) {
-    if (key.toLowerCase() === 'serverselectiontimeoutms') return Number(value);
+    if (key.toLowerCase() === name.toLowerCase()) return Number(value);
   }
   return undefined;
 }
 
+function selectionTimeoutInUri(uri: string | ConnectionString): number | undefined {
+  return numberInUri(uri, 'serverSelectionTimeoutMS');
+}
+
+/** Our defaults for the driver's timeouts, on clients the store creates, where neither the options nor the URI set them. */
 function withSelectionTimeout(cs: ConnectionString, clientOptions: MongoClientOptions): MongoClientOptions {
-  if (clientOptions.serverSelectionTimeoutMS !== undefined || selectionTimeoutInUri(cs) !== undefined) return clientOptions;
-  return { ...clientOptions, serverSelectionTimeoutMS: DEFAULTS.serverSelectionTimeoutMS };
+  const out = { ...clientOptions };
+  for (const name of ['serverSelectionTimeoutMS', 'connectTimeoutMS'] as const) {
+    if (out[name] === undefined && numberInUri(cs, name) === undefined) out[name] = DEFAULTS[name];
+  }
+  return out;
 }
 
 /** Driver options that driver 7 refuses, from old seeds: mapped or dropped, with a warning. */

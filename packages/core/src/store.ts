@@ -14,9 +14,11 @@ import { EventEmitter } from 'node:events';
 import type { Collection, Document, UpdateFilter } from 'mongodb';
 import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
+import { Deadline } from './deadline';
 import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBodySize } from './crypto';
 import { CorruptDocumentError, decodeBody, encodeBody, encodedEqual, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
 import {
+  ConnectionError,
   InvalidArgumentError,
   InvalidOptionError,
   InvalidSessionIdError,
@@ -175,6 +177,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   readonly #connection: StoreConnection;
   readonly #setup: Promise<MongoSessionError | null>;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Operations whose MongoDB work has not settled, those past their deadline included. */
+  #pending = 0;
   /** The last write queued per session id; see {@link SessionStore.#serialize}. */
   readonly #writeQueues = new Map<string, Promise<unknown>>();
   #indexesReady: Promise<void> | undefined;
@@ -226,6 +230,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /** Operations whose MongoDB work has not settled yet (those past their deadline included); at most `maxPendingOperations`. */
+  get pendingOperations(): number {
+    return this.#pending;
   }
 
   /**
@@ -304,7 +313,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
    */
   all(callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
     return withCallback(
-      this.#run('list sessions', (col) => this.#list(col, {})),
+      this.#run('list sessions', COLLECTION_WIDE, (col) => this.#list(col, {})),
       callback,
     );
   }
@@ -312,7 +321,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** How many sessions are live (expired documents not yet removed are not counted). */
   length(callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('count sessions', (col) => this.#count(col, {})),
+      this.#run('count sessions', COLLECTION_WIDE, (col) => this.#count(col, {})),
       callback,
     );
   }
@@ -479,7 +488,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   set(id: string, session: Body, options?: WriteOptions | Callback<void>, callback?: Callback<void>): Promise<void> {
     const [opts, cb] = splitCallback(options, callback);
     return withCallback(
-      this.#run('save the session', async (col) => {
+      this.#run('save the session', async (col, deadline) => {
         checkId(id);
         if (session === null || typeof session !== 'object' || Array.isArray(session)) {
           throw new SerializationError(`A session body must be a plain object; received ${describeValue(session)}.`);
@@ -487,7 +496,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#encode(session);
         const owner = this.#ownerOf(session);
-        return this.#serialize(id, () => this.#save(col, id, stored, owner, opts));
+        return this.#serialize(id, () => this.#save(col, id, stored, owner, opts), deadline);
       }),
       cb,
     );
@@ -587,7 +596,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   touch(id: string, options?: WriteOptions | Callback<void>, callback?: Callback<void>): Promise<void> {
     const [opts, cb] = splitCallback(options, callback);
     return withCallback(
-      this.#run('touch the session', async (col) => {
+      this.#run('touch the session', async (col, deadline) => {
         checkId(id);
         const expires = expiryOf(opts, this.options.ttlMs);
         const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
@@ -597,7 +606,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
           if (snapshot) return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
           const result = await col.updateOne({ _id: this.#documentId(id) }, { $set: { expires } });
           if (result.matchedCount > 0) this.emit('touch', id);
-        });
+        }, deadline);
       }),
       cb,
     );
@@ -605,9 +614,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   destroy(id: string, callback?: Callback<void>): Promise<void> {
     return withCallback(
-      this.#run('destroy the session', async (col) => {
+      this.#run('destroy the session', async (col, deadline) => {
         checkId(id);
-        await this.#serialize(id, () => this.#delete(col, id));
+        await this.#serialize(id, () => this.#delete(col, id), deadline);
       }),
       callback,
     );
@@ -616,7 +625,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** Deletes every session in the collection. */
   clear(callback?: Callback<void>): Promise<void> {
     return withCallback(
-      this.#run('clear sessions', async (col) => {
+      this.#run('clear sessions', COLLECTION_WIDE, async (col) => {
         await col.deleteMany({});
       }),
       callback,
@@ -633,14 +642,14 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** The live sessions of one owner: `[{ id, session, expires }]` (ids as stored, like `all()`). */
   listByOwner(owner: string, callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
     return withCallback(
-      this.#run('list sessions by owner', async (col) => this.#list(col, { owner: { $eq: checkOwner(owner) } })),
+      this.#run('list sessions by owner', COLLECTION_WIDE, async (col) => this.#list(col, { owner: { $eq: checkOwner(owner) } })),
       callback,
     );
   }
 
   countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('count sessions by owner', async (col) => this.#count(col, { owner: { $eq: checkOwner(owner) } })),
+      this.#run('count sessions by owner', COLLECTION_WIDE, async (col) => this.#count(col, { owner: { $eq: checkOwner(owner) } })),
       callback,
     );
   }
@@ -652,7 +661,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
    */
   destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('destroy sessions by owner', async (col) => {
+      this.#run('destroy sessions by owner', COLLECTION_WIDE, async (col) => {
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
         const revoke = () =>
           col.updateMany(filter, {
@@ -806,9 +815,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
    * and would lose concurrent per-key updates. Writes to different sessions
    * are not ordered against each other.
    */
-  #serialize<T>(id: string, write: () => Promise<T>): Promise<T> {
+  #serialize<T>(id: string, write: () => Promise<T>, deadline: Deadline): Promise<T> {
     const previous = this.#writeQueues.get(id);
-    const next = previous ? previous.then(write, write) : write();
+    // A write whose caller has already been told it timed out must not start later.
+    const start = () => (deadline.expired ? Promise.reject(new ConnectionError('The write was dropped: its deadline passed while it waited behind another write of the same session.')) : write());
+    const next = previous ? previous.then(start, start) : start();
     const settled = next.then(
       () => undefined,
       () => undefined,
@@ -820,15 +831,42 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return next;
   }
 
-  /** Runs one operation: closed check, connection wait, error wrapping, tracking for close(). */
-  #run<T>(action: string, operation: (col: Collection<SessionDocument>) => Promise<T>): Promise<T> {
+  /**
+   * Runs one operation: closed check, the pending bound, connection wait, the deadline,
+   * error wrapping, tracking for close().
+   */
+  #run<T>(action: string, operation: (col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>): Promise<T>;
+  #run<T>(action: string, scope: Scope, operation: (col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>): Promise<T>;
+  #run<T>(
+    action: string,
+    scopeOrOperation: Scope | ((col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>),
+    maybeOperation?: (col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>,
+  ): Promise<T> {
     if (this.#closing) return Promise.reject(new StoreClosedError());
+    const [scope, operation] = typeof scopeOrOperation === 'function' ? [ONE_SESSION, scopeOrOperation] : [scopeOrOperation, maybeOperation!];
+    const { maxPendingOperations } = this.options;
+    const operationTimeoutMs = this.options.operationTimeoutMs * scope.timeoutFactor;
+    if (this.#pending >= maxPendingOperations) {
+      return Promise.reject(
+        new ConnectionError(
+          `Refused to ${action}: ${this.#pending} operations are already waiting for MongoDB (maxPendingOperations).`,
+        ),
+      );
+    }
+    const deadline = new Deadline(operationTimeoutMs);
     const db = this.#connection.dbNow;
     const started = db
-      ? operation(db.collection<SessionDocument>(this.options.collection))
-      : this.#connection.collection<SessionDocument>(this.options.collection).then(operation);
-    const tracked = started.catch((error: unknown) => {
-      if (isUnreachableError(error)) this.#connection.reportUnreachable();
+      ? operation(db.collection<SessionDocument>(this.options.collection), deadline)
+      : this.#connection.collection<SessionDocument>(this.options.collection).then((col) => operation(col, deadline));
+    this.#pending++;
+    const release = () => {
+      this.#pending--;
+    };
+    started.then(release, release);
+    const timedOut = () => new ConnectionError(`MongoDB did not answer within ${operationTimeoutMs} ms (operationTimeoutMs) to ${action}.`);
+    const tracked = deadline.race(started, timedOut).catch((error: unknown) => {
+      // A server that stopped answering is as unavailable as one that is gone.
+      if (isUnreachableError(error) || (deadline.expired && scope === ONE_SESSION)) this.#connection.reportUnreachable();
       throw toStoreError(error, action);
     });
     this.#inflight.add(tracked);
@@ -916,7 +954,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** Deletes expired documents now; what the interval sweep runs. Resolves to the number deleted. */
   sweepExpired(callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#run('remove expired sessions', async (col) => {
+      this.#run('remove expired sessions', COLLECTION_WIDE, async (col) => {
         const result = await col.deleteMany({ expires: { $lte: new Date() } });
         return result.deletedCount;
       }),
@@ -924,6 +962,17 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     );
   }
 }
+
+/**
+ * What an operation touches. One session's reads and writes are the request path: a
+ * server that misses their deadline is reported unavailable. Collection-wide ones may
+ * legitimately take longer, so they get more time and missing it says nothing of the server.
+ */
+interface Scope {
+  readonly timeoutFactor: number;
+}
+const ONE_SESSION: Scope = { timeoutFactor: 1 };
+const COLLECTION_WIDE: Scope = { timeoutFactor: 6 };
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

@@ -65,6 +65,7 @@ export class MongoProxy {
   private tally: Record<string, number> = {};
   private log: string[] = [];
   private refusing = false;
+  private blackHoling = false;
   private delayMs = 0;
   private nextRequestId = 1;
   private closed = false;
@@ -151,6 +152,20 @@ export class MongoProxy {
 
   setMode(mode: 'accept' | 'refuse'): void {
     this.refusing = mode === 'refuse';
+  }
+
+  /**
+   * A hung server: connections (old and new) stay open, but every message from the
+   * driver is swallowed and nothing is ever answered. `forward()` ends it
+   * for messages sent afterwards; swallowed ones stay unanswered.
+   */
+  blackHole(): void {
+    this.blackHoling = true;
+  }
+
+  /** Forwards messages again after `blackHole()`. */
+  forward(): void {
+    this.blackHoling = false;
   }
 
   dropAll(): void {
@@ -246,6 +261,7 @@ export class MongoProxy {
       this.tally[parsed.name] = (this.tally[parsed.name] ?? 0) + 1;
       this.log.push(parsed.name);
     }
+    if (this.blackHoling) return;
     // Decide now, not at delivery time, so `times` follows arrival order.
     const failure = parsed.opCode === OP_MSG && parsed.name !== undefined ? this.takeFailure(parsed.name) : undefined;
     if (failure === undefined) {
