@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  ConnectionError,
   ErrorCode,
   SessionStore,
   withCallback,
@@ -23,25 +24,54 @@ export type KoaSession = Record<string, any>;
  */
 export type MongoDBStoreOptions = SessionStoreOptions<KoaSession>;
 
-/** Events re-emitted from the core store. */
-const FORWARDED = new Set<string | symbol>(['connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy']);
+/**
+ * This store's events, each with the core event it re-emits. The core's `disconnect` is
+ * re-emitted as `unavailable` and never as `disconnect`: koa-generic-session 2.3.1 answers a
+ * store's `disconnect` with a promise that rejects after its `reconnectTimeout` and that only a
+ * request arriving meanwhile awaits, so a quiet outage (or a start while the server is down)
+ * ended the app with an unhandled rejection. Its listener cannot be told apart from an app's
+ * (both are plain `on('disconnect', fn)` calls), so the event has a name it does not listen to;
+ * `connect` only ever tells it "available", which it already assumes.
+ */
+const FORWARDED = new Map<string | symbol, string>([
+  ['connect', 'connect'],
+  ['unavailable', 'disconnect'],
+  ['error', 'error'],
+  ['warning', 'warning'],
+  ['create', 'create'],
+  ['update', 'update'],
+  ['touch', 'touch'],
+  ['destroy', 'destroy'],
+]);
+
+const UNAVAILABLE_MESSAGE =
+  'No MongoDB server is reachable (the store emitted `unavailable`): sessions fail at once until it emits `connect`.';
 
 class MongoDBStoreImpl extends EventEmitter {
   readonly #core: SessionStore<KoaSession>;
   /** What `get` read, keyed by the object it returned: koa-generic-session hands that object back to `set`. */
   readonly #snapshots = new WeakMap<object, SessionSnapshot>();
+  /** Whether the core tells a recovery by itself; see {@link MongoDBStoreImpl.#failWhileUnavailable}. */
+  #recoveryReported: boolean;
 
   constructor(options: MongoDBStoreOptions, callback?: Callback<void>) {
     super();
     this.#core = new SessionStore<KoaSession>(options);
+    // The core pings in the background and emits `connect` once it is back for a client it
+    // watches: from the start for uri / client / db, and once opened for a clientPromise or a
+    // mongoose connection. One that never opened is retried only by the next operation.
+    const kind = this.#core.options.connection.kind;
+    this.#recoveryReported = kind === 'uri' || kind === 'client' || kind === 'db';
+    if (!this.#recoveryReported) this.#core.once('connect', () => (this.#recoveryReported = true));
     // Forward a core event once someone listens for it here, so that without
     // listeners the core keeps its own behaviour (errors unemitted, warnings
     // as process warnings once).
     const forwarding = new Set<string | symbol>();
     this.on('newListener', (event: string | symbol) => {
-      if (!FORWARDED.has(event) || forwarding.has(event)) return;
+      const source = FORWARDED.get(event);
+      if (source === undefined || forwarding.has(event)) return;
       forwarding.add(event);
-      this.#core.on(event as 'connect', (...args: unknown[]) => {
+      this.#core.on(source as 'connect', (...args: unknown[]) => {
         if (this.listenerCount(event) > 0) this.emit(event, ...args);
         else if (event === 'warning') process.emitWarning(String((args[0] as { message?: unknown })?.message));
       });
@@ -50,8 +80,20 @@ class MongoDBStoreImpl extends EventEmitter {
     if (typeof callback === 'function') void withCallback(this.#core.ready(), callback).catch(() => undefined);
   }
 
+  /**
+   * What koa-generic-session's own `reconnectTimeout` state did, without its timer: while
+   * the core knows no server is reachable (after `unavailable`, until the `connect` its
+   * background ping reports), a request's store call fails at once instead of waiting out a
+   * server selection. Before the first attempt ends, once closed, and while only an operation
+   * can find the server again (a clientPromise or mongoose input that never opened), the core decides.
+   */
+  #failWhileUnavailable(): void {
+    if (this.#core.connected === false && this.#recoveryReported && !this.#core.closed) throw new ConnectionError(UNAVAILABLE_MESSAGE);
+  }
+
   /** The session stored under `sid`, or null. */
   async get(sid: string): Promise<KoaSession | null> {
+    this.#failWhileUnavailable();
     // A cookie value the store cannot take as an id (too long, NUL, ...) is the client's
     // doing: no session, so koa-generic-session starts a new one with a new id.
     const loaded = await this.#core.load(sid).catch((error: unknown) => {
@@ -68,6 +110,7 @@ class MongoDBStoreImpl extends EventEmitter {
    * less deletes). An object `get` returned is written relative to what was read.
    */
   async set(sid: string, sess: KoaSession, ttlMs?: number): Promise<void> {
+    this.#failWhileUnavailable();
     const snapshot = sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined;
     const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
     // An unchanged (`rolling`) save is a lazy touch; the core keeps its window under half this ttl.
@@ -76,6 +119,7 @@ class MongoDBStoreImpl extends EventEmitter {
   }
 
   async destroy(sid: string): Promise<void> {
+    this.#failWhileUnavailable();
     await this.#core.destroy(sid);
   }
 
@@ -84,7 +128,7 @@ class MongoDBStoreImpl extends EventEmitter {
     return withCallback(this.#core.ready(), callback);
   }
 
-  /** True while connected, false after `disconnect`, undefined before the first attempt ends. */
+  /** True while connected, false after `unavailable`, undefined before the first attempt ends. */
   get connected(): boolean | undefined {
     return this.#core.connected;
   }
