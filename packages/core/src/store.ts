@@ -14,6 +14,8 @@ import { EventEmitter } from 'node:events';
 import type { Collection, Document, UpdateFilter } from 'mongodb';
 import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
+import { ServerCode, duplicateKeyIndex, serverCodeOf } from './server-codes';
+import { createIndexes, missingIndexes, type ExpiryMode, type IndexOutcome, type IndexPlan } from './indexes';
 import { Deadline } from './deadline';
 import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBodySize } from './crypto';
 import { CorruptDocumentError, decodeBody, encodeBody, encodedEqual, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
@@ -23,6 +25,7 @@ import {
   InvalidOptionError,
   InvalidSessionIdError,
   type MongoSessionError,
+  OperationError,
   SerializationError,
   StoreClosedError,
   describeValue,
@@ -61,21 +64,18 @@ export interface SessionDocument {
 
 /** Owner queries skip tombstones. */
 const NOT_REVOKED = { revoked: { $ne: true } } as const;
-const DUPLICATE_KEY = 11000;
 /**
  * Writes filter by a plain `{ _id }`, the one filter every server (FerretDB 1.x included)
  * resolves by index, and let the update itself fail on a tombstone. Its `session` is null,
  * so a per-key write (`$set: { 'session.k': … }`) fails with PathNotViable. A touch onto a
  * tombstone only moves its expiry.
  */
-const PATH_NOT_VIABLE = 28;
 /**
  * Whole writes carry `$pop: { revoked: 1 }`: a no-op on a live document, which has no
  * `revoked` field, and TypeMismatch on a tombstone, whose `revoked` is `true`.
  */
 // The driver's types allow $pop on array fields only; failing on the boolean is the point.
 const REFUSE_TOMBSTONE = { $pop: { revoked: 1 } } as unknown as UpdateFilter<SessionDocument>;
-const TYPE_MISMATCH = 14;
 /**
  * How long a `destroyByOwner` tombstone blocks whole-document writes: long enough for any
  * request already in flight to finish, short enough that a browser keeping its session id
@@ -181,8 +181,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   #pending = 0;
   /** The last write queued per session id; see {@link SessionStore.#serialize}. */
   readonly #writeQueues = new Map<string, Promise<unknown>>();
-  #indexesReady: Promise<void> | undefined;
-  #cleanupTimer: NodeJS.Timeout | undefined;
+  #indexesReady: Promise<IndexOutcome> | undefined;
+  #expiryMode: ExpiryMode | undefined;
+  #maintenanceTimer: NodeJS.Timeout | undefined;
+  #maintaining: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #connected: boolean | undefined;
   readonly #cipher: SessionCipher | undefined;
@@ -205,15 +207,16 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         this.#emitError(error);
         return error;
       }
-      await this.#ensureIndexes().catch(() => undefined);
-      return null;
+      // A refused index reaches ready() and `error` listeners; the store still works (with a sweep).
+      const outcome = await this.#ensureIndexes().catch(() => undefined);
+      return outcome?.error ?? null;
     });
     globalState().stores.add(this);
   }
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Resolves once connected and indexed; rejects with the first connection attempt's error. */
+  /** Resolves once connected and indexed; rejects with the first connection attempt's error, or an index the server refused. */
   ready(callback?: Callback<void>): Promise<void> {
     return withCallback(
       this.#setup.then((error) => {
@@ -243,8 +246,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
    */
   close(callback?: Callback<void>): Promise<void> {
     this.#closing ??= (async () => {
-      clearInterval(this.#cleanupTimer);
-      this.#cleanupTimer = undefined;
+      clearInterval(this.#maintenanceTimer);
+      this.#maintenanceTimer = undefined;
       await Promise.allSettled([...this.#inflight]);
       // Index setup waits on the server; bounded by selection, never left racing a closed client.
       await this.#setup;
@@ -259,8 +262,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     if (this.#connected === true || this.closed) return;
     this.#connected = true;
     this.emit('connect');
-    // Index setup that failed while the server was away is retried now.
+    // Index setup that failed while the server was away is retried now; a server
+    // that came back may have come back without them.
     if (!this.#indexesReady) void this.#ensureIndexes().catch(() => undefined);
+    else void this.#maintain(false);
   }
 
   #onDisconnect(): void {
@@ -537,7 +542,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       try {
         matched = (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== TYPE_MISMATCH) throw error;
+        if (serverCodeOf(error) !== ServerCode.TypeMismatch) throw error;
         matched = 0; // a tombstone: the session was revoked after it was read
       }
       if (matched > 0) snapshot.owner = owner;
@@ -549,7 +554,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         this.emit('create', id);
         return;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+        if (!this.#duplicateId(error)) throw error;
       }
     }
     try {
@@ -558,8 +563,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       return;
     } catch (error) {
       // A tombstone (TypeMismatch), or a concurrent insert of the same id: the careful path decides.
-      const code = (error as { code?: unknown }).code;
-      if (code !== TYPE_MISMATCH && code !== DUPLICATE_KEY) throw error;
+      if (serverCodeOf(error) !== ServerCode.TypeMismatch && !this.#duplicateId(error)) throw error;
     }
     try {
       // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
@@ -570,10 +574,43 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       );
       this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
     } catch (error) {
-      // The document is a live tombstone: the session was revoked while this write was in flight.
-      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
-      this.#writeAfterDestroy();
+      if (!this.#duplicateId(error)) throw error;
+      // A live tombstone (the session was revoked while this write was in flight) is the one
+      // _id this filter can collide with; servers that do not name the index (FerretDB 1.x)
+      // are asked, so another unique index never passes for a revocation.
+      const tombstone = await col.findOne({ _id: documentId }, { projection: { revoked: 1, expires: 1 } });
+      if (tombstone?.revoked === true) return this.#writeAfterDestroy();
+      throw await this.#foreignUniqueIndexError(col);
     }
+  }
+
+  async #foreignUniqueIndexError(col: Collection<SessionDocument>): Promise<OperationError> {
+    const names = (await col.listIndexes().toArray())
+      .filter((index) => index['unique'] === true && index['name'] !== '_id_')
+      .map((index) => String(index['name']));
+    return this.#uniqueIndexError(names.length > 0 ? names.join('", "') : 'a unique index other than _id');
+  }
+
+  #uniqueIndexError(name: string): OperationError {
+    return new OperationError(
+      `The unique index "${name}" on collection "${this.options.collection}" refused a session write (duplicate key). ` +
+        `It is not an index of this store (another session store may have left it): drop it with ` +
+        `db.${this.options.collection}.dropIndex("${name}") or use another collection.`,
+      ServerCode.DuplicateKey,
+      'DuplicateKey',
+    );
+  }
+
+  /**
+   * True for a duplicate `_id` (a concurrent insert, a tombstone). A duplicate on another
+   * unique index (one left by another session store, e.g. `sid_1`) is no collision of
+   * ours: silently dropping the write would lose the session, so it fails, naming the index.
+   */
+  #duplicateId(error: unknown): boolean {
+    const index = duplicateKeyIndex(error);
+    if (!index) return false;
+    if (index.onId) return true;
+    throw this.#uniqueIndexError(index.name);
   }
 
   #sealedMark(): { sealed?: true } {
@@ -665,7 +702,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
         const revoke = () =>
           col.updateMany(filter, {
-            // `session: null` also makes per-key writes in flight fail (PATH_NOT_VIABLE).
+            // `session: null` also makes per-key writes in flight fail (PathNotViable).
             $set: { revoked: true, session: null, expires: new Date(Date.now() + Math.min(this.options.ttlMs, REVOCATION_WINDOW_MS)) },
             $unset: { owner: '' },
           });
@@ -767,7 +804,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     try {
       matched = (await col.updateOne({ _id: documentId }, update)).matchedCount;
     } catch (error) {
-      if ((error as { code?: unknown }).code !== PATH_NOT_VIABLE) throw error;
+      if (serverCodeOf(error) !== ServerCode.PathNotViable) throw error;
       matched = 0; // a tombstone: the session was revoked after it was read
     }
     if (matched > 0) {
@@ -877,22 +914,26 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   // ---------------------------------------------------------------- expiry
 
-  #ensureIndexes(): Promise<void> {
+  /** Creates the indexes once per client and collection (stores sharing both share the work), then starts maintenance. */
+  #ensureIndexes(): Promise<IndexOutcome> {
     if (this.#indexesReady) return this.#indexesReady;
     const client = this.#connection.client;
     const setups = globalState().indexSetups;
     const perClient = client ? (setups.get(client) ?? new Map<string, Promise<unknown>>()) : new Map();
     if (client) setups.set(client, perClient);
     const key = `${this.#connection.dbNow?.databaseName ?? ''}/${this.options.collection}/${this.options.autoRemove}/${this.options.owner ? 'owner' : ''}`;
-    let setup = perClient.get(key) as Promise<'native' | 'interval' | 'disabled'> | undefined;
+    let setup = perClient.get(key) as Promise<IndexOutcome> | undefined;
     if (!setup) {
-      setup = this.#createExpiryIndex();
+      setup = this.#connection.collection(this.options.collection).then((col) => createIndexes(col, this.#indexPlan));
       perClient.set(key, setup);
       // A failed setup (server away) is forgotten so the next connect retries it.
       setup.catch(() => perClient.delete(key));
     }
-    const ready = setup.then((mode) => {
-      if (mode === 'interval') this.#startCleanup();
+    const ready = setup.then((outcome) => {
+      this.#expiryMode = outcome.mode;
+      this.#report(outcome);
+      this.#startMaintenance();
+      return outcome;
     });
     this.#indexesReady = ready;
     ready.catch(() => {
@@ -901,54 +942,50 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return ready;
   }
 
-  async #createExpiryIndex(): Promise<'native' | 'interval' | 'disabled'> {
-    const mode = this.options.autoRemove;
-    const col = await this.#connection.collection<SessionDocument>(this.options.collection);
-    if (this.options.owner) await col.createIndex({ owner: 1 });
-    if (mode === 'disabled') return 'disabled';
-    const name = col.collectionName;
-    if (mode === 'native') {
-      try {
-        await col.createIndex({ expires: 1 }, { expireAfterSeconds: 0 });
-        return 'native';
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (code === 85 || code === 86) {
-          this.#warn({
-            code: 'TTL_INDEX_CONFLICT',
-            message:
-              `Collection "${name}" already has an index on { expires: 1 } with other options, so no TTL index was created ` +
-              'and expired sessions are removed by a periodic sweep instead. To use native expiry, run: ' +
-              `db.runCommand({ collMod: "${name}", index: { keyPattern: { expires: 1 }, expireAfterSeconds: 0 } })`,
-          });
-          return 'interval';
-        }
-        if (code === 238 || code === 115 || code === 13) {
-          this.#warn({
-            code: 'TTL_INDEX_UNAVAILABLE',
-            message:
-              `The server refused a TTL index on collection "${name}" (code ${code}); expired sessions are removed ` +
-              `by a sweep every ${this.options.cleanupIntervalMs} ms instead. Set autoRemove: 'interval' to silence this warning.`,
-          });
-        } else {
-          throw error;
-        }
-      }
-    }
-    try {
-      await col.createIndex({ expires: 1 });
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      // An existing TTL index on the field serves the sweep just as well.
-      if (code !== 85 && code !== 86 && code !== 13) throw error;
-    }
-    return 'interval';
+  get #indexPlan(): IndexPlan {
+    const { autoRemove, cleanupIntervalMs, owner } = this.options;
+    return { autoRemove, cleanupIntervalMs, owner: owner !== undefined };
   }
 
-  #startCleanup(): void {
-    if (this.#cleanupTimer || this.closed) return;
-    this.#cleanupTimer = setInterval(() => void this.sweepExpired().catch(() => undefined), this.options.cleanupIntervalMs);
-    this.#cleanupTimer.unref();
+  #report(outcome: IndexOutcome): void {
+    outcome.warnings.forEach((warning) => this.#warn(warning));
+    if (outcome.error) this.#emitError(outcome.error);
+  }
+
+  #startMaintenance(): void {
+    if (this.#maintenanceTimer || this.closed) return;
+    this.#maintenanceTimer = setInterval(() => void this.#maintain(true), this.options.cleanupIntervalMs);
+    this.#maintenanceTimer.unref();
+  }
+
+  /**
+   * Recreates indexes found missing (a server back empty, a dropped or restored
+   * collection), then, when sweeping is how sessions expire, removes expired ones.
+   * Runs every `cleanupIntervalMs` and after each reconnect. Never rejects.
+   */
+  #maintain(sweep: boolean): Promise<void> {
+    this.#maintaining ??= this.#run('check the indexes', COLLECTION_WIDE, async (col) => {
+      const mode = this.#expiryMode;
+      if (mode === undefined) return;
+      const missing = await missingIndexes(col, this.#indexPlan, mode);
+      if (missing.length > 0) {
+        const outcome = await createIndexes(col, this.#indexPlan, mode);
+        this.#expiryMode = outcome.mode;
+        this.#warn({
+          code: 'INDEXES_RECREATED',
+          message:
+            `Collection "${col.collectionName}" had lost its index(es) on ${missing.join(', ')} (restored or dropped, or a server ` +
+            'that came back empty); they were created again.',
+        });
+        this.#report(outcome);
+      }
+      if (sweep && this.#expiryMode === 'interval') await col.deleteMany({ expires: { $lte: new Date() } });
+    })
+      .catch(() => undefined)
+      .finally(() => {
+        this.#maintaining = undefined;
+      });
+    return this.#maintaining;
   }
 
   /** Deletes expired documents now; what the interval sweep runs. Resolves to the number deleted. */

@@ -340,8 +340,10 @@ describe('errors and lifecycle', () => {
     for (const id of ['bad-expires', 'bad-version', 'bad-body', 'bad-json', 'bad-tag']) {
       expect(await store.get(id)).toBeNull();
     }
-    expect(warnings).toHaveLength(5);
-    for (const w of warnings) {
+    // Each store also tells its own listeners how expiry works here (a TTL warning on FerretDB).
+    const corrupt = warnings.filter((w) => w.code !== 'TTL_INDEX_UNAVAILABLE');
+    expect(corrupt).toHaveLength(5);
+    for (const w of corrupt) {
       expect(w.code).toBe('CORRUPT_DOCUMENT');
       expect(JSON.stringify(w)).not.toContain(canary);
     }

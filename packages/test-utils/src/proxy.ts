@@ -30,10 +30,12 @@ export interface CommandFailure {
   code: number;
   codeName?: string;
   errmsg?: string;
+  /** More fields of the reply, as a server adds them (e.g. `keyPattern` on a duplicate key). */
+  fields?: Record<string, unknown>;
 }
 
 interface ArmedFailure {
-  reply: { ok: 0; errmsg: string; code: number; codeName: string };
+  reply: { ok: 0; errmsg: string; code: number; codeName: string } & Record<string, unknown>;
   remaining: number;
 }
 
@@ -180,6 +182,7 @@ export class MongoProxy {
   /** Answer the next `times` OP_MSG commands called `name` with an error instead of forwarding them. */
   failCommand(name: string, failure: CommandFailure, { times = Infinity }: { times?: number } = {}): void {
     const reply = {
+      ...failure.fields,
       ok: 0 as const,
       errmsg: failure.errmsg ?? `MongoProxy: failing command '${name}'`,
       code: failure.code,
