@@ -1,5 +1,6 @@
-export { SessionStore, SessionSnapshot, FORMAT_VERSION, REVOCATION_WINDOW_MS } from './store';
-export type { LoadedSession, SessionDocument, StoreEventMap, StoredSession, WriteOptions } from './store';
+export { SessionStore, SessionSnapshot, FORMAT_VERSION } from './store';
+export { RequestReads } from './request-reads';
+export type { LoadedSession, ReadSession, SessionDocument, StoreEventMap, StoredSession, WriteOptions } from './store';
 export {
   ErrorCode,
   MongoSessionError,

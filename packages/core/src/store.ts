@@ -7,8 +7,10 @@
  * `hashSessionIds` the `_id` is a keyed hash of the session id; with `crypto`
  * each top-level value of the body (or the whole body, for whole-document
  * serializers) is an encrypted envelope. `destroyByOwner` leaves tombstones
- * `{ _id, revoked: true, expires }` so that writes in flight cannot recreate
- * the sessions it revoked.
+ * `{ _id, revoked: true, revokedAt, session: null, expires }` that live as long as
+ * the revoked session could have: no write prepared before the revocation can
+ * bring it back, however late it lands. Only a write that read the tombstone
+ * itself (a new log-in by a browser that keeps its id) replaces it.
  */
 import { EventEmitter } from 'node:events';
 import type { Collection, Document, UpdateFilter } from 'mongodb';
@@ -58,6 +60,8 @@ export interface SessionDocument {
   owner?: string;
   /** A tombstone left by `destroyByOwner`. */
   revoked?: true;
+  /** When it was revoked: names the tombstone a new log-in replaces. */
+  revokedAt?: Date;
   /** Written with `crypto`: the body is sealed even when it has no value to show it (`{}`). */
   sealed?: true;
 }
@@ -71,17 +75,13 @@ const NOT_REVOKED = { revoked: { $ne: true } } as const;
  * tombstone only moves its expiry.
  */
 /**
- * Whole writes carry `$pop: { revoked: 1 }`: a no-op on a live document, which has no
- * `revoked` field, and TypeMismatch on a tombstone, whose `revoked` is `true`.
+ * Every write relative to what was read carries `$pop: { revoked: 1 }`: a no-op on a
+ * live document, which has no `revoked` field, and TypeMismatch on a tombstone, whose
+ * `revoked` is `true`. So a touch or write prepared before a revocation neither revives
+ * the session nor stretches its tombstone.
  */
 // The driver's types allow $pop on array fields only; failing on the boolean is the point.
 const REFUSE_TOMBSTONE = { $pop: { revoked: 1 } } as unknown as UpdateFilter<SessionDocument>;
-/**
- * How long a `destroyByOwner` tombstone blocks whole-document writes: long enough for any
- * request already in flight to finish, short enough that a browser keeping its session id
- * (koa-session-store does) can start a new session soon after being logged out.
- */
-export const REVOCATION_WINDOW_MS = 60_000;
 
 /** A warning event's payload. Never contains session data or session ids. */
 export type { StoreWarning };
@@ -97,7 +97,8 @@ export interface StoreEventMap {
   destroy: [sessionId: string];
 }
 
-type StoredFormat = 'lossless' | 'json' | 'custom' | 'foreign';
+/** How a body was stored; `absent`: nothing live was there when read (see {@link SessionStore.read}). */
+type StoredFormat = 'lossless' | 'json' | 'custom' | 'foreign' | 'absent';
 
 /**
  * What a `load` read, handed back to `set` / `touch` so they write only what
@@ -115,6 +116,8 @@ export class SessionSnapshot {
   owner: string | undefined;
   /** @internal Some value is in clear or under an older key: the next write re-encrypts the whole body. */
   reseal: boolean;
+  /** @internal What was read was a tombstone revoked at this time. */
+  readonly revokedAt: Date | undefined;
 
   constructor(
     readonly id: string,
@@ -123,14 +126,21 @@ export class SessionSnapshot {
     readonly createdAt: Date | undefined,
     stored: unknown,
     format: StoredFormat,
-    storage: { documentId?: string; owner?: string | undefined; reseal?: boolean } = {},
+    storage: { documentId?: string; owner?: string | undefined; reseal?: boolean; revokedAt?: Date | undefined } = {},
   ) {
     this.stored = stored;
     this.format = format;
     this.documentId = storage.documentId ?? id;
     this.owner = storage.owner;
     this.reseal = storage.reseal ?? false;
+    this.revokedAt = storage.revokedAt;
   }
+}
+
+/** What {@link SessionStore.read} found: the session or null, and always a snapshot to write relative to. */
+export interface ReadSession<Body = SessionData> {
+  session: Body | null;
+  snapshot: SessionSnapshot;
 }
 
 export interface LoadedSession<Body = SessionData> {
@@ -150,7 +160,11 @@ export interface WriteOptions {
   expires?: Date;
   /** Lifetime from now, in ms; used when `expires` is absent. 0 or less deletes. */
   ttlMs?: number;
-  /** What `load` returned: writes become relative to it, and never upsert. */
+  /**
+   * What `load` or `read` returned: writes become relative to it. A snapshot of a session
+   * never upserts (a write after a destroy or revocation is dropped); a snapshot of
+   * nothing (`read` found no session) writes a new one, replacing the tombstone it read.
+   */
   snapshot?: SessionSnapshot | undefined;
   /**
    * Top-level keys whose change alone does not call for a write (express-session's
@@ -307,6 +321,27 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         checkId(id);
         const doc = await col.findOne({ _id: this.#documentId(id) }, READ_OPTIONS);
         return doc ? this.#decode(doc, id) : null;
+      }),
+      callback,
+    );
+  }
+
+  /**
+   * Like `load`, but with a snapshot even when there is no session. Adapters whose
+   * framework keeps a session id after its session is gone (koa-session-store) pass it
+   * to `set`: then a new log-in under a revoked id can replace the tombstone, while a
+   * write prepared before the revocation still cannot.
+   */
+  read(id: string, callback?: Callback<ReadSession<Body>>): Promise<ReadSession<Body>> {
+    return withCallback(
+      this.#run('read the session', async (col) => {
+        checkId(id);
+        const documentId = this.#documentId(id);
+        const doc = await col.findOne({ _id: documentId }, READ_OPTIONS);
+        const loaded = doc ? this.#decode(doc, id) : null;
+        if (loaded) return loaded;
+        const revokedAt = doc?.['revoked'] === true && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
+        return { session: null, snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }) };
       }),
       callback,
     );
@@ -516,7 +551,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   ): Promise<void> {
     const expires = expiryOf(opts, this.options.ttlMs);
     if (expires.getTime() <= Date.now()) return this.#delete(col, id);
-    const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
+    const given = opts?.snapshot?.id === id ? opts.snapshot : undefined;
+    if (given?.format === 'absent') return this.#saveOverAbsent(col, id, given, stored, owner, expires);
+    const snapshot = given;
     if (snapshot?.format === 'lossless' && this.options.serializer === 'lossless') {
       return this.#writeChanges(col, snapshot, stored as EncodedBody, owner, expires, opts);
     }
@@ -532,23 +569,74 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     }
     const documentId = snapshot?.documentId ?? this.#documentId(id);
     const now = new Date();
-    const update: UpdateFilter<SessionDocument> = {
-      $set: { session: this.#seal(stored, documentId), ...this.#sealedMark(), expires, updatedAt: now, v: FORMAT_VERSION, ...this.#ownerSet(owner) },
-      ...this.#ownerUnset(owner),
-    };
+    const update = this.#wholeUpdate(stored, documentId, owner, expires, now);
     if (snapshot) {
       // Read before: rewrite whole (another format, or the first write over a foreign document), never upsert.
-      let matched: number;
-      try {
-        matched = (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
-      } catch (error) {
-        if (serverCodeOf(error) !== ServerCode.TypeMismatch) throw error;
-        matched = 0; // a tombstone: the session was revoked after it was read
-      }
+      const matched = await this.#updateLive(col, documentId, update);
       if (matched > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
     }
-    if (opts?.isNew) {
+    return this.#saveBlind(col, id, documentId, update, now, opts?.isNew === true);
+  }
+
+  #wholeUpdate(stored: unknown, documentId: string, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
+    return {
+      $set: { session: this.#seal(stored, documentId), ...this.#sealedMark(), expires, updatedAt: now, v: FORMAT_VERSION, ...this.#ownerSet(owner) },
+      ...this.#ownerUnset(owner),
+    };
+  }
+
+  /**
+   * An update of a document read live: 0 matched when it is gone, or a tombstone now
+   * (the `$pop` guard fails on it, or a per-key path under its null `session` does).
+   */
+  async #updateLive(col: Collection<SessionDocument>, documentId: string, update: UpdateFilter<SessionDocument>): Promise<number> {
+    try {
+      return (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
+    } catch (error) {
+      const code = serverCodeOf(error);
+      if (code !== ServerCode.TypeMismatch && code !== ServerCode.PathNotViable) throw error;
+      return 0; // a tombstone: the session was revoked after it was read
+    }
+  }
+
+  /**
+   * A write after `read` found no session. Over the tombstone it read (a new log-in under
+   * a revoked id) it replaces that tombstone, and only that one; otherwise it is a new session.
+   */
+  async #saveOverAbsent(
+    col: Collection<SessionDocument>,
+    id: string,
+    snapshot: SessionSnapshot,
+    stored: unknown,
+    owner: string | undefined,
+    expires: Date,
+  ): Promise<void> {
+    const now = new Date();
+    const update = this.#wholeUpdate(stored, snapshot.documentId, owner, expires, now);
+    if (snapshot.revokedAt) {
+      const result = await col.updateOne(
+        { _id: snapshot.documentId, revoked: true, revokedAt: snapshot.revokedAt },
+        { $set: { ...update.$set, createdAt: now }, $unset: { ...update.$unset, revoked: '', revokedAt: '' } },
+      );
+      if (result.matchedCount > 0) {
+        this.emit('create', id);
+        return;
+      }
+    }
+    return this.#saveBlind(col, id, snapshot.documentId, update, now, true);
+  }
+
+  /** A write with nothing read before: insert or upsert, never over a live tombstone. */
+  async #saveBlind(
+    col: Collection<SessionDocument>,
+    id: string,
+    documentId: string,
+    update: UpdateFilter<SessionDocument>,
+    now: Date,
+    isNew: boolean,
+  ): Promise<void> {
+    if (isNew) {
       try {
         await col.insertOne({ ...(update.$set as SessionDocument), _id: documentId, createdAt: now });
         this.emit('create', id);
@@ -569,7 +657,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
       const result = await col.updateOne(
         { _id: documentId, $nor: [liveTombstone(now)] },
-        { ...update, $unset: { ...update.$unset, revoked: '' }, $setOnInsert: { createdAt: now } },
+        { ...update, $unset: { ...update.$unset, revoked: '', revokedAt: '' }, $setOnInsert: { createdAt: now } },
         { upsert: true },
       );
       this.emit(result.upsertedCount > 0 ? 'create' : 'update', id);
@@ -641,8 +729,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         return this.#serialize(id, async () => {
           if (expires.getTime() <= Date.now()) return this.#delete(col, id);
           if (snapshot) return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
-          const result = await col.updateOne({ _id: this.#documentId(id) }, { $set: { expires } });
-          if (result.matchedCount > 0) this.emit('touch', id);
+          // Never onto a tombstone: it lives exactly as long as the revoked session could have.
+          if ((await this.#updateLive(col, this.#documentId(id), { $set: { expires } })) > 0) this.emit('touch', id);
         }, deadline);
       }),
       cb,
@@ -693,8 +781,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   /**
    * Revokes every session of one owner ("log out everywhere"); resolves to how
-   * many. Each becomes a tombstone (body removed) for REVOCATION_WINDOW_MS, so a
-   * write already in flight for one of them is dropped instead of recreating it.
+   * many. Each becomes a tombstone (body and owner removed) until the session would
+   * have expired, so no write prepared before the revocation, however slow, brings it back.
    */
   destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
     return withCallback(
@@ -702,8 +790,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
         const revoke = () =>
           col.updateMany(filter, {
-            // `session: null` also makes per-key writes in flight fail (PathNotViable).
-            $set: { revoked: true, session: null, expires: new Date(Date.now() + Math.min(this.options.ttlMs, REVOCATION_WINDOW_MS)) },
+            // The expiry stays: the tombstone lasts as long as the session could have.
+            $set: { revoked: true, revokedAt: new Date(), session: null },
             $unset: { owner: '' },
           });
         let revoked = (await revoke()).modifiedCount;
@@ -800,13 +888,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       $set: { ...set, ...this.#sealedMark(), expires, ...(dataChanged ? { updatedAt: new Date() } : {}) },
     };
     if (Object.keys(unset).length > 0) update.$unset = unset;
-    let matched: number;
-    try {
-      matched = (await col.updateOne({ _id: documentId }, update)).matchedCount;
-    } catch (error) {
-      if (serverCodeOf(error) !== ServerCode.PathNotViable) throw error;
-      matched = 0; // a tombstone: the session was revoked after it was read
-    }
+    const matched = await this.#updateLive(col, documentId, update);
     if (matched > 0) {
       snapshot.owner = owner;
       snapshot.reseal = false;
@@ -826,8 +908,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.#touchNotDue(snapshot, expires, touchAfterMs)) return;
-    const result = await col.updateOne({ _id: snapshot.documentId }, { $set: { expires } });
-    this.#afterRelativeWrite(result.matchedCount, snapshot, expires, 'touch');
+    const matched = await this.#updateLive(col, snapshot.documentId, { $set: { expires } });
+    this.#afterRelativeWrite(matched, snapshot, expires, 'touch');
   }
 
   #afterRelativeWrite(matched: number, snapshot: SessionSnapshot, expires: Date, event: 'update' | 'touch'): void {
@@ -1059,7 +1141,9 @@ function expiryOf(options: WriteOptions | undefined, defaultTtlMs: number): Date
     if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs)) {
       throw new InvalidOptionError('ttlMs', `Option "ttlMs" must be a number of milliseconds; received ${describeValue(ttlMs)}.`);
     }
-    return new Date(Date.now() + Math.min(ttlMs, 8.64e15 - Date.now()));
+    // Clamped into Date's range: a huge negative lifetime deletes, a huge positive one is "forever".
+    const now = Date.now();
+    return new Date(now + Math.max(-now, Math.min(ttlMs, 8.64e15 - now)));
   }
   return new Date(Date.now() + defaultTtlMs);
 }

@@ -190,6 +190,14 @@ describe('options', () => {
     // A negative lifetime means "already expired": the write deletes and succeeds.
     await stores.lossless.set('per-call', { canary: CANARY }, { ttlMs: -1 });
     expect(await stores.lossless.get('per-call')).toBeNull();
+    // Lifetimes beyond Date's range are clamped into it, never written as an invalid date.
+    for (const ttlMs of [-1e300, -Infinity]) {
+      await stores.lossless.set('per-call', { canary: CANARY });
+      await stores.lossless.set('per-call', { canary: CANARY }, { ttlMs });
+      expect(await stores.lossless.get('per-call')).toBeNull();
+    }
+    await stores.lossless.set('per-call', { canary: CANARY }, { ttlMs: 1e300 });
+    expect(await stores.lossless.get('per-call')).toEqual({ canary: CANARY });
   });
 });
 

@@ -3,13 +3,13 @@ import {
   ErrorCode,
   hashSessionId,
   InvalidOptionError,
-  REVOCATION_WINDOW_MS,
   SessionStore,
   type SessionStoreOptions,
   type StoreWarning,
 } from '@mongo-session/core';
 import { MongoProxy, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
 import { losslessCorpus } from '@mongo-session/test-utils/lossless-corpus';
+import { withClockAhead } from '@mongo-session/test-utils/clock';
 
 const database = uniqueDatabaseName('core_security');
 const uri = testUri(database);
@@ -329,28 +329,56 @@ describe('owners ("log out everywhere")', () => {
     await store.set('ann-laptop', { ...inFlight!.session, n: 2 }, { snapshot: inFlight!.snapshot });
     // A whole-document write (no snapshot), as koa-session-store or @fastify/session make.
     await store.set('ann-phone', { user: 'ann', n: 2 });
-    await store.touch('ann-phone', { ttlMs: 60_000 });
+    // A touch neither revives it nor stretches the tombstone.
+    const expiresAtRevocation = (await rawCollection(collection).findOne({ _id: 'ann-phone' }))!['expires'].getTime();
+    await store.touch('ann-phone', { ttlMs: 30 * 86_400_000 });
     expect(await store.get('ann-laptop')).toBeNull();
     expect(await store.get('ann-phone')).toBeNull();
     expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY')).toHaveLength(2);
     const tombstone = await rawCollection(collection).findOne({ _id: 'ann-phone' });
-    expect(tombstone).toMatchObject({ revoked: true });
-    const window = tombstone!['expires'].getTime() - Date.now();
-    expect(window).toBeGreaterThan(0);
-    expect(window).toBeLessThanOrEqual(REVOCATION_WINDOW_MS);
-    expect(tombstone).toHaveProperty('session', null);
+    expect(tombstone).toMatchObject({ revoked: true, revokedAt: expect.any(Date), session: null });
     expect(tombstone).not.toHaveProperty('owner');
-    // Once the revocation window is over, a new session under the same id may be written
-    // (koa-session-store keeps the id in its cookie).
-    await rawCollection(collection).updateOne({ _id: 'ann-laptop' }, { $set: { expires: new Date(Date.now() - 1000) } });
-    await store.set('ann-laptop', { user: 'ann', fresh: true });
+    // The tombstone lives exactly as long as the revoked session could have: no touch moved it.
+    expect(tombstone!['expires'].getTime()).toBe(expiresAtRevocation);
+    expect(expiresAtRevocation - Date.now()).toBeGreaterThan(13 * 86_400_000);
+    // A browser that keeps its id (koa-session-store) logs in again: its request read the tombstone.
+    const relogin = await store.read('ann-laptop');
+    expect(relogin.session).toBeNull();
+    await store.set('ann-laptop', { user: 'ann', fresh: true }, { snapshot: relogin.snapshot });
     expect(await store.get('ann-laptop')).toEqual({ user: 'ann', fresh: true });
-    expect(await rawCollection(collection).findOne({ _id: 'ann-laptop' })).not.toHaveProperty('revoked');
+    const fresh = await rawCollection(collection).findOne({ _id: 'ann-laptop' });
+    expect(fresh).not.toHaveProperty('revoked');
+    expect(fresh).not.toHaveProperty('revokedAt');
     await store.destroy('ann-laptop');
     // A second call finds nothing left to revoke; destroy removes a tombstone.
     expect(await store.destroyByOwner('ann')).toBe(0);
     await store.destroy('ann-phone');
     expect(await rawCollection(collection).findOne({ _id: 'ann-phone' })).toBeNull();
+  });
+
+  // The field report: a slow request (an upload, a long poll) with a stolen cookie lands after any fixed window.
+  it.each(['lossless', 'json'] as const)('revocation is final however late a write prepared before it lands (%s)', async (serializer) => {
+    const collection = freshCollection();
+    const store = open({ collection, owner: ownerOf, serializer });
+    const warnings = warningsOf(store);
+    await store.set('slow', { user: 'eve', n: 1 });
+    const before = await store.load('slow');
+    const beforeRead = await store.read('slow');
+    expect(await store.destroyByOwner('eve')).toBe(1);
+    // The write lands long after the revocation: the store's clock says an hour later.
+    await withClockAhead(3_600_000, async () => {
+      await store.set('slow', { ...before!.session, n: 2 }, { snapshot: before!.snapshot });
+      await store.set('slow', { ...beforeRead.session!, n: 3 }, { snapshot: beforeRead.snapshot });
+      await store.set('slow', { user: 'eve', n: 4 }); // no snapshot at all
+      await store.touch('slow', { snapshot: before!.snapshot });
+    });
+    expect(await store.get('slow')).toBeNull();
+    expect(await rawCollection(collection).findOne({ _id: 'slow' })).toMatchObject({ revoked: true, session: null });
+    expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY').length).toBeGreaterThanOrEqual(3);
+    // Only a read that saw the tombstone may replace it, once.
+    const seen = await store.read('slow');
+    await store.set('slow', { user: 'eve', relogin: 1 }, { snapshot: seen.snapshot });
+    expect(await store.get('slow')).toEqual({ user: 'eve', relogin: 1 });
   });
 
   it('revokes sessions with concurrent writes in flight in this process', async () => {

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import {
   ConnectionError,
   ErrorCode,
+  RequestReads,
   SessionStore,
   withCallback,
   type Callback,
@@ -51,6 +52,8 @@ class MongoDBStoreImpl extends EventEmitter {
   readonly #core: SessionStore<KoaSession>;
   /** What `get` read, keyed by the object it returned: koa-generic-session hands that object back to `set`. */
   readonly #snapshots = new WeakMap<object, SessionSnapshot>();
+  /** What this request's `get` read, for a `set` of an object the app assigned in its place. */
+  readonly #reads = new RequestReads();
   /** Whether the core tells a recovery by itself; see {@link MongoDBStoreImpl.#failWhileUnavailable}. */
   #recoveryReported: boolean;
 
@@ -94,6 +97,7 @@ class MongoDBStoreImpl extends EventEmitter {
   /** The session stored under `sid`, or null. */
   async get(sid: string): Promise<KoaSession | null> {
     this.#failWhileUnavailable();
+    const record = this.#reads.begin(sid);
     // A cookie value the store cannot take as an id (too long, NUL, ...) is the client's
     // doing: no session, so koa-generic-session starts a new one with a new id.
     const loaded = await this.#core.load(sid).catch((error: unknown) => {
@@ -101,6 +105,7 @@ class MongoDBStoreImpl extends EventEmitter {
       throw error;
     });
     if (!loaded) return null;
+    record.snapshot = loaded.snapshot;
     this.#snapshots.set(loaded.session, loaded.snapshot);
     return loaded.session;
   }
@@ -111,7 +116,8 @@ class MongoDBStoreImpl extends EventEmitter {
    */
   async set(sid: string, sess: KoaSession, ttlMs?: number): Promise<void> {
     this.#failWhileUnavailable();
-    const snapshot = sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined;
+    // The object `get` returned, or one the app assigned in its place after reading this id.
+    const snapshot = (sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined) ?? this.#reads.snapshotFor(sid);
     const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
     // An unchanged (`rolling`) save is a lazy touch; the core keeps its window under half this ttl.
     // Without a snapshot the session was generated in this request (isNew: one insert).

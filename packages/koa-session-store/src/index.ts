@@ -8,6 +8,7 @@ import type { Db } from 'mongodb';
 import {
   ErrorCode,
   InvalidOptionError,
+  RequestReads,
   SerializationError,
   SessionStore,
   withCallback,
@@ -43,6 +44,8 @@ const created = new Set<KoaSessionStoreLayer>();
 /** The storage layer koa-session-store calls: `load`, `save`, `remove`. */
 export class KoaSessionStoreLayer extends EventEmitter {
   readonly #core: SessionStore<SessionData>;
+  /** koa-session-store hands `save` only the id and a JSON string: what this request's `load` read. */
+  readonly #reads = new RequestReads();
 
   constructor(options: CreateOptions = {}) {
     super();
@@ -77,10 +80,13 @@ export class KoaSessionStoreLayer extends EventEmitter {
    * An id the store refuses reads as no session (see {@link refused}).
    */
   async load(sid: string): Promise<string | undefined> {
-    const loaded = await refused(this.#core.load(sid), null);
-    if (!loaded) return undefined;
-    await this.#core.touch(sid, { snapshot: loaded.snapshot });
-    return JSON.stringify(loaded.session);
+    const record = this.#reads.begin(sid);
+    const read = await refused(this.#core.read(sid), null);
+    if (!read) return undefined;
+    record.snapshot = read.snapshot;
+    if (!read.session) return undefined;
+    await this.#core.touch(sid, { snapshot: read.snapshot });
+    return JSON.stringify(read.session);
   }
 
   /** Saves the whole session (koa-session-store hands over a JSON string). Under a refused id: nothing to save. */
@@ -94,7 +100,9 @@ export class KoaSessionStoreLayer extends EventEmitter {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new SerializationError('koa-session-store passed session data that is not a JSON object.');
     }
-    await refused(this.#core.set(sid, body as SessionData), undefined);
+    // Relative to what this request read: a write prepared before a revocation stays
+    // dropped, while a log-in after it (same id: the cookie keeps it) replaces the tombstone.
+    await refused(this.#core.set(sid, body as SessionData, { snapshot: this.#reads.snapshotFor(sid) }), undefined);
   }
 
   /** Removes the session; under a refused id there is none (koa-session-store then clears the cookie). */

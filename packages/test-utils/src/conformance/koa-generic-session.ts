@@ -137,6 +137,9 @@ export function withNoopDestroy(store: GenericSessionStoreLike): GenericSessionS
 export function withCopiedReads(store: GenericSessionStoreLike): GenericSessionStoreLike {
   return {
     get: async (k) => {
+      // Read in a context of its own (after an await), so an adapter cannot carry what was
+      // read to the write through the caller's async context either.
+      await null;
       const sess = await store.get(k);
       return sess ? structuredClone(sess) : sess;
     },
