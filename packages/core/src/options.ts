@@ -6,6 +6,7 @@ import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { MIN_SECRET_LENGTH } from './crypto';
 import { InvalidOptionError, describeValue } from './errors';
+import { PEER_SHAPES, type KrupteinOptions, type PeerStore } from './peers';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -148,6 +149,21 @@ export interface SessionStoreOptions<Body = SessionData> {
   hashSessionIds?: HashSessionIdsOptions;
   /** Keep an indexed `owner` field beside each session, from this function of the body. */
   owner?: OwnerFunction<Body>;
+
+  // -- switching from another session store (see the README's "Migrating") --
+  /**
+   * Write new sessions in this store's document shape, so that switching back to it keeps
+   * them. Default: the shape of the peer documents the collection already holds, if any.
+   */
+  peerFormat?: PeerStore;
+  /**
+   * The last migration step: write every session in this library's format from now on
+   * (peer documents are converted on their next write). Default false: each peer
+   * document keeps its peer's shape, so switching back keeps everyone logged in.
+   */
+  adoptPeerDocuments?: boolean;
+  /** connect-mongo's `crypto` options (`{ secret, ...kruptein options }`): reads and writes its encrypted sessions. */
+  peerCrypto?: KrupteinOptions;
 }
 
 export type ConnectionInput =
@@ -176,6 +192,9 @@ export interface ResolvedOptions<Body = SessionData> {
   readonly crypto: { readonly secrets: readonly string[]; readonly acceptUnencrypted: boolean } | undefined;
   readonly hashSessionIds: { readonly secret: string } | undefined;
   readonly owner: OwnerFunction<Body> | undefined;
+  readonly peerFormat: PeerStore | undefined;
+  readonly adoptPeerDocuments: boolean;
+  readonly peerCrypto: KrupteinOptions | undefined;
   /** How long an operation waits for a connection input still being resolved. */
   readonly selectionTimeoutMs: number;
   readonly warnings: readonly StoreWarning[];
@@ -286,6 +305,16 @@ const OPTION_CHECKS: { readonly [K in keyof Required<SessionStoreOptions>]: Chec
   ),
   hashSessionIds: hasFields('{ secret: string }', { secret: isSecret }, ['secret']),
   owner: (v) => (typeof v === 'function' ? undefined : 'a function (session) => string | undefined'),
+  peerFormat: (v) =>
+    typeof v === 'string' && Object.prototype.hasOwnProperty.call(PEER_SHAPES, v)
+      ? undefined
+      : `one of ${Object.keys(PEER_SHAPES).map((name) => `'${name}'`).join(', ')}`,
+  adoptPeerDocuments: isBoolean,
+  peerCrypto: (v) => {
+    if (isObject(v) !== undefined) return "connect-mongo's crypto options: { secret, ...kruptein options }";
+    const secret = (v as { secret?: unknown }).secret;
+    return typeof secret === 'string' && secret.length > 0 ? undefined : '{ secret: a non-empty string, ...kruptein options }';
+  },
 };
 
 export const OPTION_NAMES = Object.freeze(Object.keys(OPTION_CHECKS)) as readonly (keyof SessionStoreOptions)[];
@@ -358,6 +387,9 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     },
     hashSessionIds: options.hashSessionIds && { secret: options.hashSessionIds.secret },
     owner: options.owner,
+    peerFormat: options.peerFormat,
+    adoptPeerDocuments: options.adoptPeerDocuments ?? false,
+    peerCrypto: options.peerCrypto,
     selectionTimeoutMs,
     warnings,
   };

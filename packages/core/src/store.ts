@@ -17,6 +17,18 @@ import type { Collection, Document, UpdateFilter } from 'mongodb';
 import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
 import { ServerCode, duplicateKeyIndex, serverCodeOf } from './server-codes';
+import {
+  decodePeer,
+  encodePeer,
+  KrupteinCipher,
+  PEER_ONLY_FIELDS,
+  PEER_SHAPES,
+  PeerDecryptionError,
+  peerExpiry,
+  peerShapeOf,
+  touchPeer,
+  type PeerShape,
+} from './peers';
 import { createIndexes, missingIndexes, type ExpiryMode, type IndexOutcome, type IndexPlan } from './indexes';
 import { Deadline } from './deadline';
 import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBodySize } from './crypto';
@@ -97,8 +109,11 @@ export interface StoreEventMap {
   destroy: [sessionId: string];
 }
 
-/** How a body was stored; `absent`: nothing live was there when read (see {@link SessionStore.read}). */
-type StoredFormat = 'lossless' | 'json' | 'custom' | 'foreign' | 'absent';
+/**
+ * How a body was stored; `peer`: by another session store (see peers.ts); `absent`:
+ * nothing live was there when read (see {@link SessionStore.read}).
+ */
+type StoredFormat = 'lossless' | 'json' | 'custom' | 'peer' | 'absent';
 
 /**
  * What a `load` read, handed back to `set` / `touch` so they write only what
@@ -118,6 +133,8 @@ export class SessionSnapshot {
   reseal: boolean;
   /** @internal What was read was a tombstone revoked at this time. */
   readonly revokedAt: Date | undefined;
+  /** @internal A peer document's shape: written back in it until `adoptPeerDocuments`. */
+  readonly peerShape: PeerShape | undefined;
 
   constructor(
     readonly id: string,
@@ -126,7 +143,7 @@ export class SessionSnapshot {
     readonly createdAt: Date | undefined,
     stored: unknown,
     format: StoredFormat,
-    storage: { documentId?: string; owner?: string | undefined; reseal?: boolean; revokedAt?: Date | undefined } = {},
+    storage: { documentId?: string; owner?: string | undefined; reseal?: boolean; revokedAt?: Date | undefined; peerShape?: PeerShape } = {},
   ) {
     this.stored = stored;
     this.format = format;
@@ -134,6 +151,7 @@ export class SessionSnapshot {
     this.owner = storage.owner;
     this.reseal = storage.reseal ?? false;
     this.revokedAt = storage.revokedAt;
+    this.peerShape = storage.peerShape;
   }
 }
 
@@ -203,12 +221,20 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   #connected: boolean | undefined;
   readonly #cipher: SessionCipher | undefined;
   readonly #hasher: SessionIdHasher | undefined;
+  readonly #kruptein: KrupteinCipher | undefined;
+  /** The peer shape new sessions are written in (see peers.ts), until `adoptPeerDocuments`. */
+  #newShape: PeerShape | undefined;
+  /** Settles once the collection was looked at for peer documents (new sessions wait for it). */
+  readonly #peerShapeKnown: Promise<unknown>;
 
   constructor(options: SessionStoreOptions<Body>) {
     super();
     this.options = resolveOptions(options);
     this.#cipher = this.options.crypto && new SessionCipher(this.options.crypto.secrets);
     this.#hasher = this.options.hashSessionIds && new SessionIdHasher(this.options.hashSessionIds.secret);
+    this.#kruptein = this.options.peerCrypto && new KrupteinCipher(this.options.peerCrypto);
+    const { peerFormat, adoptPeerDocuments } = this.options;
+    this.#newShape = peerFormat && !adoptPeerDocuments ? PEER_SHAPES[peerFormat] : undefined;
     const { connection, databaseName, selectionTimeoutMs } = this.options;
     this.#connection = new StoreConnection(connection, databaseName, selectionTimeoutMs, {
       onConnect: () => this.#onConnect(),
@@ -223,8 +249,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       }
       // A refused index reaches ready() and `error` listeners; the store still works (with a sweep).
       const outcome = await this.#ensureIndexes().catch(() => undefined);
+      await this.#detectPeerShape().catch(() => undefined);
       return outcome?.error ?? null;
     });
+    this.#peerShapeKnown = this.#setup;
     globalState().stores.add(this);
   }
 
@@ -394,16 +422,20 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   #decode(doc: Document, id: string): LoadedSession<Body> | null {
     if (doc['revoked'] === true) return null;
-    const expires = doc['expires'];
+    const version = doc['v'];
+    const peerShape = version === undefined ? peerShapeOf(doc) : undefined;
+    const expires = peerShape ? peerExpiry(peerShape, doc, this.options.ttlMs) : doc['expires'];
     if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) {
-      this.#corrupt('its "expires" field is not a date');
+      this.#corrupt(peerShape === 'blob' ? 'its "updatedAt" field is not a date' : 'its "expires" field is not a date');
       return null;
     }
     if (expires.getTime() <= Date.now()) return null;
     const documentId = doc['_id'];
     if (typeof documentId !== 'string') return null;
+    const createdAt = doc['createdAt'] instanceof Date ? doc['createdAt'] : undefined;
+    const owner = typeof doc['owner'] === 'string' ? doc['owner'] : undefined;
+    if (peerShape) return this.#decodePeer(doc, id, peerShape, expires, { documentId, owner, createdAt });
     let stored = doc['session'];
-    const version = doc['v'];
     let reseal = false;
     if (this.#cipher) {
       try {
@@ -417,11 +449,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     let format: StoredFormat;
     let session: unknown;
     try {
-      if (version === undefined) {
-        // Written by connect-mongo (a JSON string) or connect-mongodb-session (BSON): read as is.
-        format = 'foreign';
-        session = typeof stored === 'string' ? JSON.parse(stored) : stored;
-      } else if (version !== FORMAT_VERSION) {
+      if (version !== FORMAT_VERSION) {
         this.#corrupt(`its format version is unknown to this release (v = ${describeValue(version)})`);
         return null;
       } else if (typeof this.options.serializer === 'object') {
@@ -442,11 +470,45 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#corrupt('its session body is not an object');
       return null;
     }
-    const createdAt = doc['createdAt'] instanceof Date ? doc['createdAt'] : undefined;
-    const owner = typeof doc['owner'] === 'string' ? doc['owner'] : undefined;
     return {
       session: session as Body,
       snapshot: new SessionSnapshot(id, expires, createdAt, stored, format, { documentId, owner, reseal }),
+    };
+  }
+
+  /** A document another session store wrote (see peers.ts): read as it is, remembered by shape. */
+  #decodePeer(
+    doc: Document,
+    id: string,
+    shape: PeerShape,
+    expires: Date,
+    storage: { documentId: string; owner: string | undefined; createdAt: Date | undefined },
+  ): LoadedSession<Body> | null {
+    const kruptein = this.#kruptein;
+    const sealedByPeer = shape === 'json' && kruptein !== undefined && KrupteinCipher.looksEncrypted(doc['session'] as string);
+    // Under our encryption a body in clear is refused whoever wrote it (else anyone who can write could plant one).
+    if (this.#cipher && !this.options.crypto?.acceptUnencrypted && !sealedByPeer) {
+      this.#warn({ code: 'DECRYPTION_FAILED', message: 'A stored session was ignored because it is not encrypted (set crypto.acceptUnencrypted to read such sessions).' });
+      return null;
+    }
+    let session: unknown;
+    try {
+      session = decodePeer(shape, doc, kruptein);
+    } catch (error) {
+      if (error instanceof PeerDecryptionError) {
+        this.#warn({ code: 'DECRYPTION_FAILED', message: `A stored session was ignored because ${error.message}.` });
+      } else {
+        this.#corrupt(`its ${shape === 'blob' ? '"blob"' : 'session'} could not be decoded`);
+      }
+      return null;
+    }
+    if (session === null || typeof session !== 'object' || Array.isArray(session)) {
+      this.#corrupt('its session body is not an object');
+      return null;
+    }
+    return {
+      session: session as Body,
+      snapshot: new SessionSnapshot(id, expires, storage.createdAt, session, 'peer', { ...storage, peerShape: shape }),
     };
   }
 
@@ -536,7 +598,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#encode(session);
         const owner = this.#ownerOf(session);
-        return this.#serialize(id, () => this.#save(col, id, stored, owner, opts), deadline);
+        return this.#serialize(id, () => this.#save(col, id, session, stored, owner, opts), deadline);
       }),
       cb,
     );
@@ -545,6 +607,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   async #save(
     col: Collection<SessionDocument>,
     id: string,
+    session: Body,
     stored: unknown,
     owner: string | undefined,
     opts: WriteOptions | undefined,
@@ -552,14 +615,21 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const expires = expiryOf(opts, this.options.ttlMs);
     if (expires.getTime() <= Date.now()) return this.#delete(col, id);
     const given = opts?.snapshot?.id === id ? opts.snapshot : undefined;
-    if (given?.format === 'absent') return this.#saveOverAbsent(col, id, given, stored, owner, expires);
+    const now = new Date();
+    if (given?.format === 'absent') return this.#saveOverAbsent(col, id, given, this.#newUpdate(session, stored, given.documentId, owner, expires, now), now);
     const snapshot = given;
+    if (snapshot?.peerShape && !this.options.adoptPeerDocuments) {
+      // Kept in its peer's shape, so switching back to that store still reads it.
+      const matched = await this.#updateLive(col, snapshot.documentId, this.#peerUpdate(snapshot.peerShape, session, owner, expires, now));
+      if (matched > 0) snapshot.owner = owner;
+      return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
+    }
     if (snapshot?.format === 'lossless' && this.options.serializer === 'lossless') {
       return this.#writeChanges(col, snapshot, stored as EncodedBody, owner, expires, opts);
     }
     if (
       snapshot &&
-      snapshot.format !== 'foreign' &&
+      snapshot.format !== 'peer' &&
       snapshot.format !== 'lossless' &&
       !snapshot.reseal &&
       snapshot.owner === owner &&
@@ -568,15 +638,34 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       return this.#touch(col, snapshot, expires, opts?.touchAfterMs);
     }
     const documentId = snapshot?.documentId ?? this.#documentId(id);
-    const now = new Date();
-    const update = this.#wholeUpdate(stored, documentId, owner, expires, now);
     if (snapshot) {
-      // Read before: rewrite whole (another format, or the first write over a foreign document), never upsert.
+      // Read before: rewrite whole (another format, or a peer document adopted), never upsert.
+      const update = this.#wholeUpdate(stored, documentId, owner, expires, now);
+      if (snapshot.peerShape) {
+        update.$set = { ...update.$set, createdAt: snapshot.createdAt ?? now };
+        update.$unset = { ...update.$unset, ...PEER_ONLY_FIELDS };
+      }
       const matched = await this.#updateLive(col, documentId, update);
       if (matched > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
     }
-    return this.#saveBlind(col, id, documentId, update, now, opts?.isNew === true);
+    await this.#peerShapeKnown;
+    return this.#saveBlind(col, id, documentId, this.#newUpdate(session, stored, documentId, owner, expires, now), now, opts?.isNew === true);
+  }
+
+  /** A new session's document: ours, or the peer shape the collection is kept in. */
+  #newUpdate(session: Body, stored: unknown, documentId: string, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
+    return this.#newShape ? this.#peerUpdate(this.#newShape, session, owner, expires, now) : this.#wholeUpdate(stored, documentId, owner, expires, now);
+  }
+
+  #peerUpdate(shape: PeerShape, session: Body, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
+    let fields: Document;
+    try {
+      fields = encodePeer(shape, session, expires, now, this.#kruptein);
+    } catch {
+      throw new SerializationError('The session body could not be serialized in its peer store\'s shape: it contains a circular reference or an unserializable value.');
+    }
+    return { $set: { ...fields, ...this.#ownerSet(owner) } as Partial<SessionDocument>, ...this.#ownerUnset(owner) };
   }
 
   #wholeUpdate(stored: unknown, documentId: string, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
@@ -608,12 +697,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     col: Collection<SessionDocument>,
     id: string,
     snapshot: SessionSnapshot,
-    stored: unknown,
-    owner: string | undefined,
-    expires: Date,
+    update: UpdateFilter<SessionDocument>,
+    now: Date,
   ): Promise<void> {
-    const now = new Date();
-    const update = this.#wholeUpdate(stored, snapshot.documentId, owner, expires, now);
     if (snapshot.revokedAt) {
       const result = await col.updateOne(
         { _id: snapshot.documentId, revoked: true, revokedAt: snapshot.revokedAt },
@@ -792,7 +878,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
           col.updateMany(filter, {
             // The expiry stays: the tombstone lasts as long as the session could have.
             $set: { revoked: true, revokedAt: new Date(), session: null },
-            $unset: { owner: '' },
+            // A koa-session-mongo `blob` would still be read by that store after switching back.
+            $unset: { owner: '', blob: '' },
           });
         let revoked = (await revoke()).modifiedCount;
         // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
@@ -908,7 +995,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   async #touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.#touchNotDue(snapshot, expires, touchAfterMs)) return;
-    const matched = await this.#updateLive(col, snapshot.documentId, { $set: { expires } });
+    const fields = snapshot.peerShape ? touchPeer(snapshot.peerShape, expires, new Date()) : { expires };
+    const matched = await this.#updateLive(col, snapshot.documentId, { $set: fields });
     this.#afterRelativeWrite(matched, snapshot, expires, 'touch');
   }
 
@@ -995,6 +1083,17 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   // ---------------------------------------------------------------- expiry
+
+  /**
+   * While the collection holds another store's documents, new sessions are written in
+   * that store's shape too, so switching back to it keeps them (see peers.ts).
+   */
+  async #detectPeerShape(): Promise<void> {
+    if (this.options.peerFormat || this.options.adoptPeerDocuments) return;
+    const col = await this.#connection.collection<SessionDocument>(this.options.collection);
+    const doc = await col.findOne({ v: { $exists: false }, revoked: { $exists: false } } as Document, { projection: { session: 1, blob: 1, v: 1 } });
+    this.#newShape = doc ? peerShapeOf(doc) : undefined;
+  }
 
   /** Creates the indexes once per client and collection (stores sharing both share the work), then starts maintenance. */
   #ensureIndexes(): Promise<IndexOutcome> {

@@ -4,7 +4,7 @@
  */
 import { InvalidOptionError, type SessionData, type SessionStoreOptions } from '@mongo-session/core';
 
-/** connect-mongo 6's `crypto` option: only `secret` is kept (the cipher is always AES-256-GCM). */
+/** connect-mongo 6's `crypto` option: its secret (any length) and kruptein's settings, to read and write its encrypted sessions. */
 export interface ConnectMongoCrypto {
   secret?: string | false;
   [kruptein: string]: unknown;
@@ -28,15 +28,15 @@ export interface ConnectMongoOptions extends Partial<Omit<SessionStoreOptions, '
   transformId?: unknown;
   timestamps?: boolean;
   writeOperationOptions?: unknown;
-  /** `{ secret }` maps to the core's `crypto`; kruptein's tuning fields are refused. */
-  crypto?: ConnectMongoCrypto | SessionStoreOptions['crypto'];
+  /** connect-mongo's encryption (kruptein): its sessions are read and, until `adoptPeerDocuments`, written with it. */
+  crypto?: ConnectMongoCrypto;
   cryptoAdapter?: unknown;
 }
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   transformId: 'session ids are stored as given; transform them in express-session\'s "genid" instead.',
   writeOperationOptions: 'set the write concern on the client: mongoOptions: { writeConcern: { w: "majority" } } or w= in mongoUrl.',
-  cryptoAdapter: 'pass crypto: { secret } instead (AES-256-GCM, keys rotated by listing several secrets); see "Security" in the core README.',
+  cryptoAdapter: 'its envelopes cannot be read; pass crypto: { secret } (kruptein), or see "Security" in the core README for this library\'s encryption.',
 };
 
 /** Maps connect-mongo 6 option names onto the core's. */
@@ -65,21 +65,39 @@ export function fromConnectMongo(options: ConnectMongoOptions): SessionStoreOpti
   set('ttlMs', seconds('ttl', ttl, 1000));
   set('cleanupIntervalMs', seconds('autoRemoveInterval', autoRemoveInterval, 60_000));
   set('touchAfterMs', seconds('touchAfter', touchAfter, 1000));
-  set('crypto', fromConnectMongoCrypto(crypto));
-  if (serialize && unserialize) mapped.serializer = { serialize, deserialize: unserialize };
-  else if (stringify !== undefined) mapped.serializer = stringify ? 'json' : 'lossless';
+  if (serialize && unserialize) {
+    mapped.serializer = { serialize, deserialize: unserialize };
+  } else {
+    // New sessions in connect-mongo's own shape, so switching back to it keeps them.
+    mapped.peerFormat = stringify === false ? 'connect-mongo-unstringified' : 'connect-mongo';
+  }
+  const peerCrypto = fromConnectMongoCrypto(crypto);
+  if (peerCrypto) {
+    mapped.peerCrypto = peerCrypto;
+    // Adopting our format re-encrypts with our cipher, which wants a long random secret.
+    if (mapped.adoptPeerDocuments) mapped.crypto = { secret: adoptedSecret(peerCrypto.secret), acceptUnencrypted: true };
+  }
   return mapped;
 }
 
-function fromConnectMongoCrypto(crypto: ConnectMongoOptions['crypto']): SessionStoreOptions['crypto'] {
+function fromConnectMongoCrypto(crypto: ConnectMongoOptions['crypto']): SessionStoreOptions['peerCrypto'] {
   if (crypto === undefined || crypto === null) return undefined;
-  const { secret, acceptUnencrypted, ...tuning } = crypto as ConnectMongoCrypto;
-  const extra = Object.keys(tuning).filter((k) => tuning[k] !== undefined);
-  if (extra.length > 0) {
-    throw new InvalidOptionError('crypto', `connect-mongo option "crypto.${extra[0]}" is not supported: encryption is always AES-256-GCM with HKDF keys; pass only crypto: { secret }.`);
-  }
+  if (typeof crypto !== 'object') throw new InvalidOptionError('crypto', 'connect-mongo option "crypto" must be an object: { secret, ...kruptein options }.');
+  const { secret, ...kruptein } = crypto;
   if (secret === false || secret === undefined) return undefined;
-  return { secret, ...(acceptUnencrypted === undefined ? {} : { acceptUnencrypted: acceptUnencrypted as boolean }) };
+  if (typeof secret !== 'string' || secret.length === 0) {
+    throw new InvalidOptionError('crypto', 'connect-mongo option "crypto.secret" must be a non-empty string (or false).');
+  }
+  return { ...kruptein, secret };
+}
+
+function adoptedSecret(secret: string): string {
+  if (secret.length >= 32) return secret;
+  throw new InvalidOptionError(
+    'adoptPeerDocuments',
+    `adoptPeerDocuments re-encrypts connect-mongo's sessions with this library's encryption, whose secret must be a random string of at least 32 characters; crypto.secret is ${secret.length}. ` +
+      "Use new MongoStore({ uri, crypto: { secret: <32+ random characters>, acceptUnencrypted: true }, peerCrypto: { secret: <connect-mongo's secret> }, adoptPeerDocuments: true }).",
+  );
 }
 
 function seconds(option: string, value: number | undefined, unitMs: number): number | undefined {

@@ -113,19 +113,19 @@ describe('MongoStore.create with connect-mongo 6 option names', () => {
       touchAfterMs: 10_000,
       serializer: { serialize, deserialize: unserialize },
     });
-    expect(keep(MongoStore.create({ mongoUrl: uri, stringify: true })).core.options.serializer).toBe('json');
-    expect(keep(MongoStore.create({ mongoUrl: uri, stringify: false })).core.options.serializer).toBe('lossless');
-    // Our defaults where connect-mongo's differ: lossless body, lazy touch.
+    // New sessions keep connect-mongo's shape (so switching back keeps them) until adoptPeerDocuments.
+    expect(keep(MongoStore.create({ mongoUrl: uri, stringify: true })).core.options.peerFormat).toBe('connect-mongo');
+    expect(keep(MongoStore.create({ mongoUrl: uri, stringify: false })).core.options.peerFormat).toBe('connect-mongo-unstringified');
     const defaults = keep(MongoStore.create({ mongoUrl: uri })).core.options;
-    expect(defaults).toMatchObject({ serializer: 'lossless', ttlMs: 14 * 86_400_000, touchAfterMs: 3_600_000 });
+    expect(defaults).toMatchObject({ peerFormat: 'connect-mongo', adoptPeerDocuments: false, serializer: 'lossless', ttlMs: 14 * 86_400_000, touchAfterMs: 3_600_000 });
+    expect(keep(MongoStore.create({ mongoUrl: uri, adoptPeerDocuments: true })).core.options.adoptPeerDocuments).toBe(true);
   });
 
   it('rejects unsupported options, naming the option and the way to migrate', () => {
     const cases: [string, unknown, RegExp][] = [
       ['transformId', (id: string) => id, /genid/],
       ['writeOperationOptions', { writeConcern: { w: 1 } }, /writeConcern/],
-      ['crypto', { secret: 'x' }, /at least 32 characters/],
-      ['crypto', { secret: 'x'.repeat(32), algorithm: 'aes-256-cbc' }, /crypto\.algorithm.*only crypto: \{ secret \}/],
+      ['crypto', { secret: 42 }, /crypto\.secret" must be a non-empty string/],
       ['cryptoAdapter', {}, /crypto: \{ secret \}/],
       ['timestamps', false, /createdAt/],
       ['unserialize', undefined, /together/],
@@ -139,12 +139,20 @@ describe('MongoStore.create with connect-mongo 6 option names', () => {
     expect(invalidOption(() => MongoStore.create({ mongoUrl: uri, ttl: -1 }))).toMatchObject({ option: 'ttl' });
   });
 
-  it("maps connect-mongo's crypto: { secret } onto the core's encryption", () => {
-    const secret = 'a-connect-mongo-secret-of-32-characters!';
-    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret } })).core.options.crypto).toEqual({
-      secrets: [secret],
-      acceptUnencrypted: false,
-    });
-    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: false } })).core.options.crypto).toBeUndefined();
+  it("keeps connect-mongo's crypto (kruptein, any secret length) for its sessions; adopting needs a 32+ character secret", () => {
+    // connect-mongo's README secret.
+    const store = keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel' } }));
+    expect(store.core.options.peerCrypto).toEqual({ secret: 'squirrel' });
+    expect(store.core.options.crypto).toBeUndefined();
+    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel', hashing: 'sha384' } })).core.options.peerCrypto).toEqual({ secret: 'squirrel', hashing: 'sha384' });
+    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: false } })).core.options.peerCrypto).toBeUndefined();
+    const short = invalidOption(() => MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel' }, adoptPeerDocuments: true }));
+    expect(short).toMatchObject({ option: 'adoptPeerDocuments' });
+    expect(short.message).toMatch(/at least 32 characters; crypto\.secret is 8/);
+    expect(short.message).not.toContain('squirrel');
+    const long = 'a-connect-mongo-secret-of-32-characters!';
+    const adopting = keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: long }, adoptPeerDocuments: true })).core.options;
+    expect(adopting.crypto).toEqual({ secrets: [long], acceptUnencrypted: true });
+    expect(adopting.peerCrypto).toEqual({ secret: long });
   });
 });
