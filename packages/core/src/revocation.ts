@@ -1,0 +1,59 @@
+/**
+ * Revocation ("log out everywhere"): `destroyByOwner` turns documents into tombstones
+ * `{ _id, revoked: true, revokedAt, session: null, expires }` that live as long as the
+ * revoked session could have: no write prepared before the revocation can bring it back,
+ * however late it lands. Only a write that read the tombstone itself (a new log-in by a
+ * browser that keeps its id) replaces it.
+ *
+ * Writes still filter by a plain `{ _id }`, the one filter every server (FerretDB 1.x
+ * included) resolves by index, and let the update itself fail on a tombstone.
+ */
+import type { Collection, Document, UpdateFilter } from 'mongodb';
+import type { SessionDocument } from './document';
+import { ServerCode, serverCodeOf } from './server-codes';
+
+/** Owner queries skip tombstones. */
+export const NOT_REVOKED = { revoked: { $ne: true } } as const;
+
+/**
+ * Every write relative to what was read carries `$pop: { revoked: 1 }`: a no-op on a
+ * live document, which has no `revoked` field, and TypeMismatch on a tombstone, whose
+ * `revoked` is `true`. (A per-key `$set` under its null `session` fails with PathNotViable
+ * anyway.) So a touch or write prepared before a revocation neither revives the session
+ * nor stretches its tombstone.
+ */
+// The driver's types allow $pop on array fields only; failing on the boolean is the point.
+export const REFUSE_TOMBSTONE = { $pop: { revoked: 1 } } as unknown as UpdateFilter<SessionDocument>;
+
+/** What `destroyByOwner` sets: the body and owner go, the expiry stays. */
+export function tombstoneUpdate(now: Date): UpdateFilter<SessionDocument> {
+  return {
+    $set: { revoked: true, revokedAt: now, session: null },
+    // A koa-session-mongo `blob` would still be read by that store after switching back.
+    $unset: { owner: '', blob: '' } as Record<string, ''>,
+  };
+}
+
+/**
+ * An update of a document read live: 0 matched when it is gone, or is a tombstone now
+ * (the session was revoked after it was read).
+ */
+export async function updateLive(col: Collection<SessionDocument>, documentId: string, update: UpdateFilter<SessionDocument>): Promise<number> {
+  try {
+    return (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
+  } catch (error) {
+    const code = serverCodeOf(error);
+    if (code !== ServerCode.TypeMismatch && code !== ServerCode.PathNotViable) throw error;
+    return 0;
+  }
+}
+
+/** Live sessions: not expired, not revoked. */
+export function liveFilter(filter: Document): Document {
+  return { ...filter, expires: { $gt: new Date() }, ...NOT_REVOKED };
+}
+
+/** A tombstone still in force. */
+export function liveTombstone(now: Date): Document {
+  return { revoked: true, expires: { $gt: now } };
+}
