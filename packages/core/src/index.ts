@@ -15,7 +15,8 @@ export {
 } from './errors';
 export type { MongoSessionErrorOptions } from './errors';
 export { hashSessionId } from './crypto';
-export { DEFAULTS, OPTION_NAMES, defaultTouchAfterMs, mapLegacyClientOptions } from './options';
+export { DEFAULTS, OPTION_NAMES, defaultTouchAfterMs } from './options';
+export { mapLegacyClientOptions } from './connection-options';
 export type {
   AutoRemove,
   CryptoOptions,
