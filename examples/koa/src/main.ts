@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   const koaSessionStore = createStore({ uri, collection: 'koa_session_sessions' });
   koaSessionStore.on('error', onStoreError('koa-session'));
 
-  // koa-generic-session: it waits on the store's connect / disconnect events.
+  // koa-generic-session: during an outage the store fails each call at once (it says `unavailable`, never
+  // `disconnect`, whose handler in koa-generic-session 2.3 could end the app) and recovers by itself.
   const genericStore = new MongoDBStore({ uri, collection: 'koa_generic_sessions' });
   genericStore.on('error', onStoreError('koa-generic-session'));
 
