@@ -36,6 +36,22 @@ it('import() gives the factory as default and MongoStore as a named export', () 
   expect(JSON.parse(result.stdout)).toEqual(['function', true, true, 'string']);
 });
 
+it('require() and import() give the same named exports', () => {
+  const names = (args: string[]) => {
+    const result = node(args);
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as string[];
+  };
+  const fromRequire = names(['-e', `const f = require('@mongo-session/express'); console.log(JSON.stringify(Object.keys(f).sort()))`]);
+  const fromImport = names([
+    '--input-type=module',
+    '-e',
+    `const m = await import('@mongo-session/express'); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== 'connectMongoDBSession' && k !== 'module.exports').sort()))`,
+  ]);
+  expect(fromImport).toEqual(expect.arrayContaining(['ErrorCode', 'MongoStore', 'hashSessionId', 'closeAll', 'InvalidOptionError']));
+  expect(fromRequire.filter((k) => k !== 'default')).toEqual(fromImport);
+});
+
 /** The fenced js blocks under "## Usage" and "## Migrating from ..." headings. */
 function readmeBlocks(): { section: string; code: string }[] {
   const text = readFileSync(join(PACKAGE_DIR, 'README.md'), 'utf8');
