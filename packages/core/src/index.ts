@@ -1,6 +1,6 @@
-export { SessionStore, SessionSnapshot, FORMAT_VERSION } from './store';
+export { SessionStore, FORMAT_VERSION } from './store';
 export { RequestReads } from './request-reads';
-export type { LoadedSession, ReadSession, SessionDocument, StoreEventMap, StoredSession, WriteOptions } from './store';
+export type { LoadedSession, ReadSession, SessionDocument, SessionSnapshot, StoreEventMap, StoredSession, WriteOptions } from './store';
 export {
   ErrorCode,
   MongoSessionError,

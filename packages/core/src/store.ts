@@ -21,7 +21,7 @@ import {
   type SessionDocument,
   type StoredSession,
 } from './document';
-import { type MongoSessionError, SerializationError, describeValue } from './errors';
+import { InvalidArgumentError, type MongoSessionError, SerializationError, describeValue } from './errors';
 import { IndexKeeper } from './maintenance';
 import { checkId, checkOwner, expiryOf } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
@@ -56,6 +56,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   readonly #setup: Promise<MongoSessionError | null>;
   readonly #operations: OperationRunner;
   readonly #indexes: IndexKeeper;
+  /** Snapshots this store handed out: a write may only be relative to one of them. */
+  readonly #issued = new WeakSet<SessionSnapshot>();
   #closing: Promise<void> | undefined;
   #connected: boolean | undefined;
   readonly #codec: DocumentCodec<Body>;
@@ -198,7 +200,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('read the session', async (col) => {
         checkId(id);
         const doc = await col.findOne({ _id: this.#codec.documentId(id) }, READ_OPTIONS);
-        return doc ? this.#codec.decode(doc, id) : null;
+        return this.#issue(doc ? this.#codec.decode(doc, id) : null);
       }),
       callback,
     );
@@ -217,9 +219,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const documentId = this.#codec.documentId(id);
         const doc = await col.findOne({ _id: documentId }, READ_OPTIONS);
         const loaded = doc ? this.#codec.decode(doc, id) : null;
-        if (loaded) return loaded;
+        if (loaded) return this.#issue(loaded);
         const revokedAt = doc?.['revoked'] === true && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
-        return { session: null, snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }) };
+        return this.#issue({ session: null, snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }) });
       }),
       callback,
     );
@@ -270,6 +272,25 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return count;
   }
 
+  #issue<T extends { snapshot: SessionSnapshot } | null>(read: T): T {
+    if (read) this.#issued.add(read.snapshot);
+    return read;
+  }
+
+  /**
+   * The snapshot a write is relative to, if it is for this id. One this store did not hand
+   * out is refused: a snapshot names the document a write goes to (the hashed id with
+   * `hashSessionIds`), so a forged one could aim a write elsewhere.
+   */
+  #snapshotFor(id: string, opts: WriteOptions | undefined): SessionSnapshot | undefined {
+    const snapshot = opts?.snapshot;
+    if (snapshot === undefined) return undefined;
+    if (!this.#issued.has(snapshot)) {
+      throw new InvalidArgumentError('snapshot', 'Option "snapshot" must be the snapshot this store returned from load() or read().');
+    }
+    return snapshot.id === id ? snapshot : undefined;
+  }
+
   // ---------------------------------------------------------------- writes
 
   /**
@@ -288,6 +309,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#codec.encode(session);
         const owner = this.#codec.ownerOf(session);
+        this.#snapshotFor(id, opts); // refuses one this store did not hand out
         return this.#operations.serialize(id, () => this.#writer.save(col, id, session, stored, owner, opts), deadline);
       }),
       cb,
@@ -305,7 +327,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('touch the session', async (col, deadline) => {
         checkId(id);
         const expires = expiryOf(opts, this.options.ttlMs);
-        const snapshot = opts?.snapshot?.id === id ? opts.snapshot : undefined;
+        const snapshot = this.#snapshotFor(id, opts);
         if (snapshot && expires.getTime() > Date.now() && this.#writer.touchNotDue(snapshot, expires, opts?.touchAfterMs)) return;
         return this.#operations.serialize(id, async () => {
           if (expires.getTime() <= Date.now()) return this.#writer.delete(col, id);

@@ -247,6 +247,30 @@ describe('encryption at rest', () => {
   });
 });
 
+describe('snapshots', () => {
+  it('a write may only be relative to a snapshot this store handed out: a copied or another store\'s is refused', async () => {
+    const collection = freshCollection();
+    const store = open({ collection, hashSessionIds: { secret: HASH_SECRET } });
+    const other = open({ collection: freshCollection() });
+    await store.set('victim', { user: 'ann' });
+    await other.set('mine', { user: 'eve' });
+    const mine = await other.load('mine');
+    const loaded = await store.load('victim');
+    // A hand-made snapshot could name any document (bypassing the id hash): refused before any query.
+    const forged = { ...loaded!.snapshot, id: 'attacker', documentId: loaded!.snapshot.documentId } as typeof loaded.snapshot;
+    for (const snapshot of [forged, mine!.snapshot]) {
+      const error = await store.set('attacker', { user: 'eve' }, { snapshot }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: ErrorCode.InvalidArgument, argument: 'snapshot' });
+      const touched = await store.touch('attacker', { snapshot }).catch((e: unknown) => e);
+      expect(touched).toMatchObject({ code: ErrorCode.InvalidArgument, argument: 'snapshot' });
+    }
+    expect(await store.get('victim')).toEqual({ user: 'ann' });
+    // Its own snapshot still works.
+    await store.set('victim', { ...loaded!.session, n: 1 }, { snapshot: loaded!.snapshot });
+    expect(await store.get('victim')).toEqual({ user: 'ann', n: 1 });
+  });
+});
+
 describe('hashed session ids', () => {
   it('stores HMAC-SHA-256 ids, finds sessions by the real id with one indexed query, lists hashed ids', async () => {
     const collection = freshCollection();
