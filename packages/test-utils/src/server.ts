@@ -152,7 +152,7 @@ export interface FerretDBInstance {
   readonly port: number;
   readonly dataDir: string;
   readonly process: ChildProcess;
-  /** SIGTERM, and wait for exit. */
+  /** SIGTERM, wait for exit, and remove the data directory if this call created it. */
   stop(): Promise<void>;
   /** SIGKILL, and wait for exit: a crash. */
   kill(): Promise<void>;
@@ -160,12 +160,14 @@ export interface FerretDBInstance {
 
 /**
  * Starts a FerretDB on 127.0.0.1. With `port` and `dataDir` of an instance
- * that was killed, this is a restart on the same address and data.
+ * that was killed, this is a restart on the same address and data (the caller
+ * then owns that directory).
  */
 export async function startFerretDB(options: { launcher?: string; port?: number; dataDir?: string } = {}): Promise<FerretDBInstance> {
   const launcher = options.launcher ?? testServer().launcher;
   if (!launcher) throw new Error('No FerretDB launcher: the test server is not FerretDB.');
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mongo-session-ferretdb-'));
+  const ownsDataDir = options.dataDir === undefined;
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort());
     const child = spawn(launcher, ['-listen', `127.0.0.1:${port}`, '-data', dataDir], {
@@ -208,7 +210,10 @@ export async function startFerretDB(options: { launcher?: string; port?: number;
       port,
       dataDir,
       process: child,
-      stop: () => stopWith('SIGTERM'),
+      stop: async () => {
+        await stopWith('SIGTERM');
+        if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+      },
       kill: () => stopWith('SIGKILL'),
     };
   }
