@@ -29,7 +29,11 @@ export interface ConnectOptions extends Omit<SessionStoreOptions, 'ttlMs'> {
 
 /** Cookie options of `MongoSess(req, res, options)`. */
 export interface SessionOptions {
+  /** Cookie name (default `'sess'`, MongoSess's); the signature goes in `<name>.sig`. */
   name?: string;
+  /** MongoSess's name for `name`. */
+  cookieName?: string;
+  /** Signing keys (the first signs, all verify), or a Keygrip. */
   keys?: string[] | Keygrip;
   /** ms until the cookie expires (default: the store's `expires`); 0 = a browser-session cookie. */
   expires?: number;
@@ -62,8 +66,11 @@ export class SessionUsageError extends Error {
 }
 
 const RESERVED = new Set(['_id', 'createdAt']);
-const SESSION_OPTIONS = ['name', 'keys', 'expires', 'secure', 'sameSite', 'path', 'domain', 'httpOnly', 'proxy'];
+const SESSION_OPTIONS = ['name', 'cookieName', 'keys', 'expires', 'secure', 'sameSite', 'path', 'domain', 'httpOnly', 'proxy'];
 const ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+/** MongoSess's default cookie name, so its browsers' cookies are read after switching. */
+const DEFAULT_COOKIE_NAME = 'sess';
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 let store: SessionStore | undefined;
 
 /** Opens the process-wide store. Invalid options throw; connection failures go to the callback / promise only. */
@@ -118,6 +125,27 @@ function destroyByOwner(owner: string, callback?: Callback<number>): Promise<num
 
 const newId = (): string => randomBytes(24).toString('base64url');
 
+/** `name`, or its MongoSess spelling `cookieName` (both given must agree). */
+function cookieNameOf({ name, cookieName }: SessionOptions): string {
+  if (name !== undefined && cookieName !== undefined && name !== cookieName) {
+    throw new InvalidOptionError('cookieName', 'Options "name" and "cookieName" (MongoSess\'s spelling of "name") disagree; give one of them.');
+  }
+  const chosen = name ?? cookieName ?? DEFAULT_COOKIE_NAME;
+  if (typeof chosen !== 'string' || !COOKIE_NAME.test(chosen)) {
+    const option = name !== undefined ? 'name' : 'cookieName';
+    throw new InvalidOptionError(option, `Option "${option}" must be a cookie name: letters, digits and !#$%&'*+-.^_\`|~ only.`);
+  }
+  return chosen;
+}
+
+/** An array of secrets becomes a Keygrip; a Keygrip (any copy of the package) is used as it is. */
+function keygripOf(keys: SessionOptions['keys']): Keygrip | undefined {
+  if (keys === undefined) return undefined;
+  if (Array.isArray(keys) && keys.length > 0) return new Keygrip(keys);
+  if (typeof (keys as Partial<Keygrip> | null)?.index === 'function' && typeof (keys as Keygrip).sign === 'function') return keys as Keygrip;
+  throw new InvalidOptionError('keys', 'Option "keys" must be a non-empty array of secrets or a Keygrip.');
+}
+
 function requireStore(): SessionStore {
   if (!store) throw new SessionUsageError(StandaloneErrorCode.NotConnected, 'Call MongoSess.connect() before using a session.');
   return store;
@@ -133,9 +161,16 @@ export class Session {
   readonly #res: ServerResponse;
   #cookies!: Cookies;
   #options: SessionOptions = {};
-  #name = 'mongosess';
+  #name = DEFAULT_COOKIE_NAME;
+  /**
+   * The id the cookie names after the calls made so far. Cookies are set when a method is called
+   * (so `session.set(...); res.end()` works without waiting); the store work runs later, in call
+   * order, on `#id`.
+   */
+  #cookieId: string | undefined;
+  /** The id the store work uses, as of the calls that have run. */
   #id: string | undefined;
-  /** An id made in this request whose document is not written yet. */
+  /** `#id` was made in this request and its document is not written yet. */
   #unwritten = false;
   #sessionOnly = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -162,9 +197,9 @@ export class Session {
     if (options.expires !== undefined && !(Number.isFinite(options.expires) && options.expires >= 0)) {
       throw new InvalidOptionError('expires', 'Option "expires" must be a number of milliseconds, 0 or more.');
     }
+    this.#name = cookieNameOf(options);
+    const keys = keygripOf(options.keys);
     this.#options = options;
-    this.#name = options.name ?? 'mongosess';
-    const keys = Array.isArray(options.keys) ? new Keygrip(options.keys) : options.keys;
     const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
     const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
     this.#cookies = new Cookies(req, this.#res, { ...(keys ? { keys } : {}), secure: encrypted || (options.proxy === true && forwarded === 'https') });
@@ -177,12 +212,12 @@ export class Session {
       // Signed with an older key: re-sign. This can fail (`secure: true` on plain http): see #failure.
       if (index > 0 && !this.#res.headersSent) this.#sendCookie(value);
     }
-    this.#id = value;
+    this.#id = this.#cookieId = value;
   }
 
   /** The session id, if this request has one. */
   get id(): string | undefined {
-    return this.#id;
+    return this.#cookieId;
   }
 
   set(values: SessionData, callback?: Callback<void>): Promise<void> {
@@ -191,9 +226,10 @@ export class Session {
         throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, 'session.set() takes an object of keys and values.');
       }
       Object.keys(values).forEach((key) => checkKey(key, 'set'));
-      if (this.#id === undefined) this.#create();
+      const fresh = this.#cookieId === undefined ? this.#newCookie() : undefined;
       return async (s) => {
-        const loaded = this.#unwritten ? null : await s.load(this.#id!);
+        if (fresh !== undefined) [this.#id, this.#unwritten] = [fresh, true];
+        const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
         if (loaded) return s.set(loaded.snapshot.id, { ...loaded.session, ...values }, { snapshot: loaded.snapshot });
         if (!this.#unwritten) this.#create(); // ended or expired meanwhile: a new session, never the old id
         await s.set(this.#id!, { ...values });
@@ -231,12 +267,17 @@ export class Session {
   /** Deletes the stored session and clears the cookie (the cookie first, before any write). */
   end(callback?: Callback<void>): Promise<void> {
     return withCallback(this.#start(() => {
-      const id = this.#id;
-      if (id === undefined) return async () => undefined;
-      this.#sendCookie(null);
-      this.#id = undefined;
-      this.#unwritten = false;
-      return async (s) => s.destroy(id);
+      if (this.#cookieId !== undefined) this.#clearCookie();
+      return async (s) => {
+        const id = this.#id;
+        const written = !this.#unwritten;
+        [this.#id, this.#unwritten] = [undefined, false];
+        if (id === undefined) return;
+        // A call made before end() named this id in the cookie while it ran (regenerate, a set
+        // that started over): clear it again.
+        if (this.#cookieId === id && !this.#res.headersSent) this.#clearCookie();
+        if (written) await s.destroy(id);
+      };
     }), callback);
   }
 
@@ -250,7 +291,7 @@ export class Session {
   regenerate(callback?: Callback<void>): Promise<void> {
     return withCallback(this.#start(() => {
       // Fail before any write when the new cookie could not be sent anyway.
-      if (this.#id !== undefined) this.#checkHeaders();
+      if (this.#cookieId !== undefined) this.#checkHeaders();
       return async (s) => {
         const old = this.#id;
         if (old === undefined) return;
@@ -264,7 +305,7 @@ export class Session {
           await s.destroy(id).catch(() => undefined); // the cookie still names the old id: drop the copy
           throw error;
         }
-        this.#id = id;
+        this.#id = this.#cookieId = id;
         // From here the browser holds the new id; should removing the old one fail, the promise
         // rejects (the old id stays readable until it expires), so do not complete a log-in then.
         await s.destroy(old);
@@ -278,8 +319,8 @@ export class Session {
    */
   expire(): void {
     this.#sessionOnly = true;
-    if (this.#id === undefined || this.#failure) return;
-    this.#sendCookie(this.#id);
+    if (this.#cookieId === undefined || this.#failure) return;
+    this.#sendCookie(this.#cookieId);
   }
 
   /** Runs the synchronous part now (checks, cookie), then the store work after this handle's earlier calls. */
@@ -298,11 +339,21 @@ export class Session {
     return next;
   }
 
-  #create(): void {
+  /** A new id, named in the cookie now. */
+  #newCookie(): string {
     const id = newId();
     this.#sendCookie(id);
-    this.#id = id;
-    this.#unwritten = true;
+    return (this.#cookieId = id);
+  }
+
+  /** A new session while the store work runs (the one read is gone). */
+  #create(): void {
+    [this.#id, this.#unwritten] = [this.#newCookie(), true];
+  }
+
+  #clearCookie(): void {
+    this.#sendCookie(null);
+    this.#cookieId = undefined;
   }
 
   #checkHeaders(): void {

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 it('50 overlapping requests keep 50 keys; a deleted key stays deleted; a write racing a destroy does not resurrect', async () => {
-  const counts = await runConcurrencyScenarios(await listen(server), ['mongosess', 'mongosess.sig']);
+  const counts = await runConcurrencyScenarios(await listen(server), ['sess', 'sess.sig']);
   console.log(formatCounts({ '@mongo-session/standalone': counts }));
   expect(counts).toEqual({ keptOf50: 50, deletedKeyStayedDeleted: true, slowKeysKeptOf10: 10, destroyedStayedDestroyed: true });
 });

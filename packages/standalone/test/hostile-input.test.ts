@@ -70,8 +70,8 @@ afterAll(async () => {
 });
 
 it('forged and odd cookie values: no session, never an error', async () => {
-  for (const value of [...FORGED_COOKIE_VALUES, 'sentinel', (await sentinel.cookie('mongosess'))! + 'x']) {
-    const res = await new CookieClient(baseUrl).get('/get', { cookie: `mongosess=${value}` });
+  for (const value of [...FORGED_COOKIE_VALUES, 'sentinel', (await sentinel.cookie('sess'))! + 'x']) {
+    const res = await new CookieClient(baseUrl).get('/get', { cookie: `sess=${value}` });
     expect(res.status).toBe(200);
     expect(res.json()).toBeNull();
   }
@@ -97,7 +97,7 @@ it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted documen
   const document = Object.fromEntries(Object.entries(row.document(new Date())).filter(([, v]) => v !== undefined));
   await raw.db().collection('hostile').insertOne({ ...document, _id: id } as never);
   const before = events.length;
-  const res = await new CookieClient(baseUrl).get('/get', { cookie: `mongosess=${id}` });
+  const res = await new CookieClient(baseUrl).get('/get', { cookie: `sess=${id}` });
   expect(res.status).toBe(200);
   const corrupt = events.slice(before).some((e) => e.event === 'warning' && (e.payload[0] as { code?: string }).code === 'CORRUPT_DOCUMENT');
   if (row.outcome === 'corrupt' || row.outcome === 'expired') {

@@ -1,12 +1,13 @@
 /**
  * The BUILT package (dist + cjs), loaded by child `node` processes inside the
  * package directory (Node resolves the package's own name through "exports"):
- * module shapes, the completed seed example, and the README's code blocks.
+ * module shapes, the completed seed example, MongoSess's README example as it is,
+ * and the README's code blocks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CookieClient, testServer, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { CookieClient, freePort, testServer, testUri, uniqueDatabaseName, type HttpResponse } from '@mongo-session/test-utils';
 
 const pkgDir = join(__dirname, '..');
 
@@ -61,10 +62,41 @@ it('the seed example, completed, counts visits per browser and logs out', async 
     expect((await browser.get('/')).text).toBe('Visits: 1\n');
     expect((await browser.get('/')).text).toBe('Visits: 2\n');
     expect((await new CookieClient(url!).get('/')).text).toBe('Visits: 1\n');
-    const cookieLine = (await new CookieClient(url!).get('/')).setCookies.find((l) => l.startsWith('mongosess='));
+    const cookieLine = (await new CookieClient(url!).get('/')).setCookies.find((l) => l.startsWith('sess='));
     expect(cookieLine).not.toMatch(/expires=/i); // expires: 0 in the example
     expect((await browser.get('/logout')).text).toBe('Bye\n');
     expect((await browser.get('/')).text).toBe('Visits: 1\n');
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+  }
+});
+
+it("MongoSess's README example as it is, in plain node: answers the first request, then stops at its own second writeHead", async () => {
+  // Verbatim but for the package name (test/mongosess-readme.test.ts runs it in-process); here only
+  // the MongoDB host and port and the HTTP port are substituted. Its handler answers each request
+  // four times: Node 20 throws ERR_HTTP_HEADERS_SENT at the second writeHead. MongoSess's promise
+  // library swallowed that throw; this package lets a callback's exception reach the app.
+  const mongo = new URL(testServer().uri);
+  const port = await freePort();
+  const source = readFileSync(join(pkgDir, 'test/fixtures/mongosess-readme-example.cjs'), 'utf8')
+    .replace("host: 'localhost'", `host: '${mongo.hostname}'`)
+    .replace('port: 12345', `port: ${mongo.port}`)
+    .replace('server.listen(3000)', `server.listen(${port})`);
+  const run = runNode(['-e', source]);
+  try {
+    let answer: HttpResponse | undefined;
+    for (const deadline = Date.now() + 20_000; answer === undefined && Date.now() < deadline; ) {
+      answer = await new CookieClient(`http://127.0.0.1:${port}/`)
+        .get('/')
+        .catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)));
+    }
+    expect(answer?.text).toBe('Your name is John Doe.');
+    // Its cookie options were taken: the cookie set, then cleared by end(), is cookieName's, signed.
+    expect(answer?.setCookies.map((line) => line.split('=')[0])).toEqual(['sessionCookie', 'sessionCookie.sig']);
+    expect(await run.exited).not.toBe(0);
+    expect(run.output()).toMatch(/ERR_HTTP_HEADERS_SENT/);
+    expect(run.output()).not.toMatch(/MONGO_SESSION_|InvalidOptionError|Unknown option/);
   } finally {
     run.child.kill('SIGTERM');
     await run.exited;

@@ -52,7 +52,7 @@ describe('security through MongoSess on node:http', () => {
     await sealedAtRest(startApp('sealed'), {
       uri,
       collection: 'sealed',
-      sessionIdOf: async (client: CookieClient) => (await client.cookie('mongosess'))!,
+      sessionIdOf: async (client: CookieClient) => (await client.cookie('sess'))!,
       expectedDocumentId: (sid) => hashSessionId(sid, HASH_SECRET),
     });
   });

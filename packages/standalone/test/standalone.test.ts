@@ -45,8 +45,8 @@ describe.each(['promise', 'callback'] as const)('every method through real reque
     const first = await call(http, q('/set', { user: 'ada', visits: 1 }));
     expect(first.status).toBe(200);
     expect(first.id).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(await http.cookie('mongosess')).toBe(first.id);
-    expect(await http.cookie('mongosess.sig')).toBeDefined();
+    expect(await http.cookie('sess')).toBe(first.id);
+    expect(await http.cookie('sess.sig')).toBeDefined();
     const doc = await docs.findOne({ _id: first.id! });
     expect(doc?.session).toEqual({ user: 'ada', visits: 1 });
   });
@@ -55,12 +55,12 @@ describe.each(['promise', 'callback'] as const)('every method through real reque
     expect((await call(http, q('/get', 'user'))).result).toBe('ada');
     expect((await call(http, q('/get', 'missing'))).result).toBe('__undefined');
     const whole = (await call(http, '/get')).result as Record<string, unknown>;
-    expect(whole).toMatchObject({ user: 'ada', visits: 1, _id: await http.cookie('mongosess') });
+    expect(whole).toMatchObject({ user: 'ada', visits: 1, _id: await http.cookie('sess') });
     expect(Number.isNaN(Date.parse(whole['createdAt'] as string))).toBe(false);
   });
 
   it('set on an existing session keeps other keys and the id', async () => {
-    const id = await http.cookie('mongosess');
+    const id = await http.cookie('sess');
     const res = await call(http, q('/set', { visits: 2 }));
     expect(res.id).toBe(id);
     expect(res.setCookies).toEqual([]); // nothing to tell the browser
@@ -77,18 +77,18 @@ describe.each(['promise', 'callback'] as const)('every method through real reque
   });
 
   it('end deletes the document and clears the cookie', async () => {
-    const id = (await http.cookie('mongosess'))!;
+    const id = (await http.cookie('sess'))!;
     const res = await call(http, '/end');
     expect(res.status).toBe(200);
-    expect(res.setCookies.some((line) => /^mongosess=;/.test(line))).toBe(true);
+    expect(res.setCookies.some((line) => /^sess=;/.test(line))).toBe(true);
     expect(await docs.findOne({ _id: id })).toBeNull();
-    expect(await http.cookie('mongosess')).toBeUndefined();
+    expect(await http.cookie('sess')).toBeUndefined();
     expect((await call(http, '/get')).result).toBeNull();
   });
 
   it('setting or deleting _id (or createdAt) is an error', async () => {
     await call(http, q('/set', { user: 'bob' }));
-    const id = (await http.cookie('mongosess'))!;
+    const id = (await http.cookie('sess'))!;
     expect(await call(http, q('/set', { _id: 'other' }))).toMatchObject({ status: 500, error: 'MONGO_SESSION_INVALID_ARGUMENT' });
     expect(await call(http, q('/del', '_id'))).toMatchObject({ status: 500, error: 'MONGO_SESSION_INVALID_ARGUMENT' });
     expect(await call(http, q('/set', { createdAt: 1 }))).toMatchObject({ status: 500, error: 'MONGO_SESSION_INVALID_ARGUMENT' });
@@ -101,15 +101,15 @@ describe('signed cookies', () => {
     const victim = await start();
     const { id } = await call(victim, q('/set', { user: 'alice' }));
     const attacker = new CookieClient(victim.baseUrl);
-    await attacker.setCookie('mongosess', id!);
-    await attacker.setCookie('mongosess.sig', 'forged-signature-0000000000');
+    await attacker.setCookie('sess', id!);
+    await attacker.setCookie('sess.sig', 'forged-signature-0000000000');
     expect((await call(attacker, '/get')).result).toBeNull();
     const forged = await call(attacker, q('/set', { user: 'mallory' }));
     expect(forged.id).not.toBe(id);
     expect((await docs.findOne({ _id: id! }))?.session).toEqual({ user: 'alice' });
     // An unsigned cookie is ignored the same way.
     const unsigned = new CookieClient(victim.baseUrl);
-    await unsigned.setCookie('mongosess', id!);
+    await unsigned.setCookie('sess', id!);
     expect((await call(unsigned, '/get')).result).toBeNull();
   });
 
@@ -118,18 +118,18 @@ describe('signed cookies', () => {
     const { id } = await call(old, q('/set', { n: 1 }));
     const rotated = await start({ keys: new Keygrip(KEYS) });
     const browser = new CookieClient(rotated.baseUrl);
-    await browser.setCookie('mongosess', id!);
-    await browser.setCookie('mongosess.sig', (await old.cookie('mongosess.sig'))!);
+    await browser.setCookie('sess', id!);
+    await browser.setCookie('sess.sig', (await old.cookie('sess.sig'))!);
     const res = await call(browser, q('/get', 'n'));
     expect(res.result).toBe(1);
-    expect(res.setCookies.some((line) => line.startsWith('mongosess.sig='))).toBe(true);
-    const sig = (await browser.cookie('mongosess.sig'))!;
-    expect(new Keygrip(['k2-current']).verify(`mongosess=${id}`, sig)).toBe(true);
+    expect(res.setCookies.some((line) => line.startsWith('sess.sig='))).toBe(true);
+    const sig = (await browser.cookie('sess.sig'))!;
+    expect(new Keygrip(['k2-current']).verify(`sess=${id}`, sig)).toBe(true);
     // The re-signed cookie keeps working once the old key is retired.
     const retired = await start({ keys: ['k2-current'] });
     const later = new CookieClient(retired.baseUrl);
-    await later.setCookie('mongosess', id!);
-    await later.setCookie('mongosess.sig', sig);
+    await later.setCookie('sess', id!);
+    await later.setCookie('sess.sig', sig);
     expect((await call(later, q('/get', 'n'))).result).toBe(1);
   });
 });
@@ -142,9 +142,9 @@ describe.each(['promise', 'callback'] as const)('regenerate() on log-in (%s form
     expect(login.status).toBe(200);
     expect(login.id).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(login.id).not.toBe(before);
-    expect(await http.cookie('mongosess')).toBe(login.id);
-    const sig = (await http.cookie('mongosess.sig'))!;
-    expect(new Keygrip(['k2-current']).verify(`mongosess=${login.id}`, sig)).toBe(true);
+    expect(await http.cookie('sess')).toBe(login.id);
+    const sig = (await http.cookie('sess.sig'))!;
+    expect(new Keygrip(['k2-current']).verify(`sess=${login.id}`, sig)).toBe(true);
     expect(await docs.findOne({ _id: before! })).toBeNull();
     expect((await docs.findOne({ _id: login.id! }))?.session).toEqual({ cart: 'apples', user: 'ada' });
     expect((await call(http, '/get')).result).toMatchObject({ _id: login.id, cart: 'apples', user: 'ada' });
@@ -154,13 +154,13 @@ describe.each(['promise', 'callback'] as const)('regenerate() on log-in (%s form
     const attacker = await start({ keys: KEYS }, style);
     const { id: planted } = await call(attacker, q('/set', { theme: 'dark' }));
     const victim = new CookieClient(attacker.baseUrl);
-    await victim.setCookie('mongosess', planted!);
-    await victim.setCookie('mongosess.sig', (await attacker.cookie('mongosess.sig'))!);
+    await victim.setCookie('sess', planted!);
+    await victim.setCookie('sess.sig', (await attacker.cookie('sess.sig'))!);
     expect((await call(victim, q('/get', 'theme'))).result).toBe('dark'); // the planted cookie is valid
     const login = await call(victim, q('/login', 'victim'));
     expect(login.status).toBe(200);
     expect(login.id).not.toBe(planted);
-    expect(await victim.cookie('mongosess')).toBe(login.id);
+    expect(await victim.cookie('sess')).toBe(login.id);
     // The attacker's id reads nothing: its document is gone.
     expect(await docs.findOne({ _id: planted! })).toBeNull();
     expect((await call(attacker, '/get')).result).toBeNull();
@@ -179,11 +179,11 @@ describe.each(['promise', 'callback'] as const)('regenerate() on log-in (%s form
     const none = await call(http, '/regenerate');
     expect(none).toMatchObject({ status: 200, id: null, setCookies: [] });
     const planted = 'planted-by-an-attacker-0123456789';
-    await http.setCookie('mongosess', planted);
+    await http.setCookie('sess', planted);
     const login = await call(http, q('/login', 'eve'));
     expect(login.status).toBe(200);
     expect(login.id).not.toBe(planted);
-    expect(await http.cookie('mongosess')).toBe(login.id);
+    expect(await http.cookie('sess')).toBe(login.id);
     expect(await docs.findOne({ _id: planted })).toBeNull();
     expect((await docs.findOne({ _id: login.id! }))?.session).toEqual({ user: 'eve' });
   });
@@ -226,15 +226,15 @@ describe('errors while reading the request reach the promise / callback, never a
         const id = `resign-${style}-0123456789abcdef`;
         await MongoSess.store!.set(id, { n: 1 });
         const http = await readmeApp({ keys: KEYS, secure: true }, style);
-        const oldSig = new Keygrip(['k1-older']).sign(`mongosess=${id}`);
-        const res = await answered(http.get('/', { cookie: `mongosess=${id}; mongosess.sig=${oldSig}` }));
+        const oldSig = new Keygrip(['k1-older']).sign(`sess=${id}`);
+        const res = await answered(http.get('/', { cookie: `sess=${id}; sess.sig=${oldSig}` }));
         expect(res.status).toBe(500);
         expect(res.json<Answer>().message).toMatch(/secure cookie over unencrypted connection/);
         expect(res.setCookies).toEqual([]);
         // Other requests are served: no cookie, and a cookie signed with the current key.
         expect((await answered(http.get('/'))).json()).toEqual({ n: null });
-        const sig = new Keygrip(['k2-current']).sign(`mongosess=${id}`);
-        const current = await answered(http.get('/', { cookie: `mongosess=${id}; mongosess.sig=${sig}` }));
+        const sig = new Keygrip(['k2-current']).sign(`sess=${id}`);
+        const current = await answered(http.get('/', { cookie: `sess=${id}; sess.sig=${sig}` }));
         expect({ status: current.status, body: current.json() }).toEqual({ status: 200, body: { n: 1 } });
         expect((await docs.findOne({ _id: id }))?.session).toEqual({ n: 1 });
         expect(failures.uncaughtExceptions).toEqual([]);
@@ -264,7 +264,7 @@ describe('errors while reading the request reach the promise / callback, never a
 describe('cookie lifetime', () => {
   it('sets a persistent cookie by default and a browser-session cookie with expires: 0', async () => {
     const persistent = await call(await start(), q('/set', { a: 1 }));
-    expect(persistent.setCookies.find((l) => l.startsWith('mongosess='))).toMatch(/expires=/i);
+    expect(persistent.setCookies.find((l) => l.startsWith('sess='))).toMatch(/expires=/i);
     const sessionOnly = await call(await start({ keys: KEYS, expires: 0, name: 'sess0' }), q('/set', { a: 1 }));
     const line = sessionOnly.setCookies.find((l) => l.startsWith('sess0='))!;
     expect(line).toBeDefined();
@@ -277,7 +277,7 @@ describe('cookie lifetime', () => {
     const { id } = await call(http, q('/set', { a: 1 }));
     const before = (await docs.findOne({ _id: id! }))!.expires.getTime();
     const res = await call(http, '/expire');
-    const line = res.setCookies.find((l) => l.startsWith('mongosess='))!;
+    const line = res.setCookies.find((l) => l.startsWith('sess='))!;
     expect(line).toContain(id);
     expect(line).not.toMatch(/expires=|max-age=/i);
     expect((await docs.findOne({ _id: id! }))!.expires.getTime()).toBe(before);
@@ -301,7 +301,7 @@ describe('response handling', () => {
     const behindProxy = await start({ keys: KEYS, secure: true, proxy: true });
     const ok = await call(behindProxy, q('/set', { a: 1 }), { 'x-forwarded-proto': 'https' });
     expect(ok.status).toBe(200);
-    expect(ok.setCookies.find((l) => l.startsWith('mongosess='))).toMatch(/; secure/i);
+    expect(ok.setCookies.find((l) => l.startsWith('sess='))).toMatch(/; secure/i);
     const plain = await call(new CookieClient(behindProxy.baseUrl), q('/set', { a: 1 }));
     expect(plain.status).toBe(500);
     expect(plain.message).toMatch(/secure cookie over unencrypted connection/);
@@ -334,6 +334,95 @@ describe('concurrency', () => {
     expect(written.status).toBe(200);
     // Whatever the interleaving, once end has answered no write brings the ended id back.
     expect(await docs.findOne({ _id: id! })).toBeNull();
+  });
+});
+
+describe("MongoSess's option names", () => {
+  it('cookieName names the cookie; without a name the cookie is "sess", as under MongoSess', async () => {
+    const named = await start({ cookieName: 'sessionCookie', keys: KEYS });
+    const { id } = await call(named, q('/set', { a: 1 }));
+    expect(await named.cookie('sessionCookie')).toBe(id);
+    expect(new Keygrip(KEYS).verify(`sessionCookie=${id}`, (await named.cookie('sessionCookie.sig'))!)).toBe(true);
+    expect((await call(named, q('/get', 'a'))).result).toBe(1);
+    const plain = await start({ keys: KEYS });
+    const res = await call(plain, q('/set', { a: 1 }));
+    expect(res.setCookies.map((line) => line.split('=')[0])).toEqual(['sess', 'sess.sig']);
+    // name and cookieName may both be given when they agree.
+    const both = await start({ name: 'same', cookieName: 'same' });
+    expect((await call(both, q('/set', { a: 1 }))).setCookies.map((line) => line.split('=')[0])).toEqual(['same']);
+  });
+
+  it.each([
+    ['name and cookieName that disagree', { name: 'a', cookieName: 'b' }, 'cookieName'],
+    ['a cookieName that is no cookie name', { cookieName: 'has space' }, 'cookieName'],
+    ['keys that are neither secrets nor a Keygrip', { keys: 'secret' }, 'keys'],
+    ['an empty keys array', { keys: [] }, 'keys'],
+    ['an unknown option', { cookiename: 'x' }, 'cookiename'],
+  ])('%s: InvalidOptionError naming the option, through the handle', async (_what, options, option) => {
+    const http = await start(options as SessionOptions);
+    const res = await call(http, q('/set', { a: 1 }));
+    expect(res).toMatchObject({ status: 500, error: 'MONGO_SESSION_INVALID_OPTION' });
+    expect(res.message).toContain(`"${option}"`);
+    expect(res.setCookies).toEqual([]);
+  });
+});
+
+describe('calls made together on one handle run in call order', () => {
+  /** One request, `run` on a fresh handle; answers what it resolved to. */
+  async function together(run: (s: import('@mongo-session/standalone').Session) => Promise<unknown>): Promise<CookieClient> {
+    const server = createServer((req, res) => {
+      run(MongoSess(req, res, { keys: KEYS })).then(
+        (result) => res.writeHead(200).end(JSON.stringify({ result: result ?? null })),
+        (error: Error) => res.writeHead(500).end(JSON.stringify({ error: error.message })),
+      );
+    });
+    servers.push(server);
+    return new CookieClient(await listen(server));
+  }
+
+  it('set, get, del, get, end, get: each sees the calls before it; the cookie ends cleared', async () => {
+    const events: string[] = [];
+    const onEvent = (event: string) => (id: string) => events.push(`${event} ${id}`);
+    const listeners = (['create', 'update', 'destroy'] as const).map((event) => [event, onEvent(event)] as const);
+    listeners.forEach(([event, listener]) => MongoSess.store!.on(event, listener));
+    try {
+      const http = await together((s) => Promise.all([s.set({ a: 1, b: 2 }), s.get('a'), s.del('a'), s.get(), s.end(), s.get()]));
+      const res = await http.get('/');
+      const [, a, , whole, , after] = res.json<{ result: unknown[] }>().result;
+      expect(a).toBe(1);
+      expect(whole).toMatchObject({ b: 2 });
+      expect(whole).not.toHaveProperty('a');
+      expect(after).toBeNull();
+      const id = (whole as { _id: string })._id;
+      expect(events).toEqual([`create ${id}`, `update ${id}`, `destroy ${id}`]);
+      expect(res.setCookies.every((line) => /expires=Thu, 01 Jan 1970/i.test(line))).toBe(true);
+      expect(await http.cookie('sess')).toBeUndefined();
+    } finally {
+      listeners.forEach(([event, listener]) => MongoSess.store!.off(event, listener));
+    }
+  });
+
+  it('end then set: the old session is gone and the write starts a new one, named in the cookie', async () => {
+    const http = await together((s) => Promise.all([s.end(), s.set({ after: true })]).then(() => s.id));
+    await MongoSess.store!.set('together-end-then-set-0001', { before: true });
+    await http.setCookie('sess', 'together-end-then-set-0001');
+    await http.setCookie('sess.sig', new Keygrip(KEYS).sign('sess=together-end-then-set-0001'));
+    const id = (await http.get('/')).json<{ result: string }>().result;
+    expect(id).not.toBe('together-end-then-set-0001');
+    expect(await http.cookie('sess')).toBe(id);
+    expect(await docs.findOne({ _id: 'together-end-then-set-0001' })).toBeNull();
+    expect((await docs.findOne({ _id: id }))?.session).toEqual({ after: true });
+  });
+
+  it('regenerate then end: both ids are gone and the cookie is cleared', async () => {
+    const http = await together((s) => Promise.all([s.regenerate(), s.end()]).then(() => s.id));
+    await MongoSess.store!.set('together-regenerate-end-1', { before: true });
+    await http.setCookie('sess', 'together-regenerate-end-1');
+    await http.setCookie('sess.sig', new Keygrip(KEYS).sign('sess=together-regenerate-end-1'));
+    const res = await http.get('/');
+    expect(res.json()).toEqual({ result: null });
+    expect(await http.cookie('sess')).toBeUndefined();
+    expect(await docs.countDocuments({ 'session.before': true })).toBe(0);
   });
 });
 
