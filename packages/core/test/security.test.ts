@@ -257,7 +257,7 @@ describe('snapshots', () => {
     const mine = await other.load('mine');
     const loaded = await store.load('victim');
     // A hand-made snapshot could name any document (bypassing the id hash): refused before any query.
-    const forged = { ...loaded!.snapshot, id: 'attacker', documentId: loaded!.snapshot.documentId } as typeof loaded.snapshot;
+    const forged = { ...loaded!.snapshot, id: 'attacker', documentId: loaded!.snapshot.documentId } as typeof loaded extends { snapshot: infer S } | null ? S : never;
     for (const snapshot of [forged, mine!.snapshot]) {
       const error = await store.set('attacker', { user: 'eve' }, { snapshot }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: ErrorCode.InvalidArgument, argument: 'snapshot' });

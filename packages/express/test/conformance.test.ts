@@ -8,6 +8,7 @@ import {
   expressSessionGuaranteeChecks,
   expressWithBrokenDestroy,
   expressWithIgnoredExpiry,
+  expressWithThrowingGet,
   expressWithWholeWrites,
 } from '@mongo-session/test-utils/conformance/express-session';
 
@@ -67,6 +68,13 @@ describe('the suite catches broken stores', () => {
     expect(await failingChecks(expressSessionGuaranteeChecks, broken)).toEqual(
       expect.arrayContaining(['a cookie with maxAge and no expires sets the lifetime (as @fastify/session may send)']),
     );
+  });
+
+  it('a store that throws instead of calling back fails our guarantees', async () => {
+    const broken = expressWithThrowingGet(asStore(open('broken_throw')));
+    expect(await failingChecks(expressSessionGuaranteeChecks, broken)).toEqual([
+      'an invalid session id reaches the callback as an error, never a throw',
+    ]);
   });
 
   it('a store that writes whole sessions fails our guarantees', async () => {

@@ -36,16 +36,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let counter = 0;
 const newId = (label: string) => `${label}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
-/** Calls a callback-style method; rejects if the callback runs twice or synchronously throws. */
+/** A store method threw instead of calling back: express-session would crash the request with it. */
+class ThrewSynchronously extends Error {}
+
+/** Calls a callback-style method; rejects if the callback runs twice, or (as ThrewSynchronously) if it throws. */
 function call<T>(store: ExpressStoreLike, method: keyof ExpressStoreLike, ...args: unknown[]): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let calls = 0;
-    (store[method] as (...a: unknown[]) => unknown).call(store, ...args, (error?: Error | null, result?: T) => {
-      calls++;
-      if (calls > 1) return reject(new Error(`${String(method)} called its callback twice`));
-      if (error) reject(error);
-      else resolve(result as T);
-    });
+    try {
+      (store[method] as (...a: unknown[]) => unknown).call(store, ...args, (error?: Error | null, result?: T) => {
+        calls++;
+        if (calls > 1) return reject(new Error(`${String(method)} called its callback twice`));
+        if (error) reject(error);
+        else resolve(result as T);
+      });
+    } catch (error) {
+      reject(new ThrewSynchronously(`${String(method)} threw instead of calling back`, { cause: error }));
+    }
   });
 }
 
@@ -222,7 +229,8 @@ export const expressSessionGuaranteeChecks: readonly Check<ExpressStoreLike>[] =
         () => undefined,
         (e: unknown) => e,
       );
-      assert.ok(error instanceof Error);
+      assert.ok(error instanceof Error, 'the callback got no error');
+      assert.ok(!(error instanceof ThrewSynchronously), (error as Error).message);
     },
   },
 ];
@@ -247,6 +255,16 @@ export function expressWithIgnoredExpiry<S extends ExpressStoreLike>(store: S): 
   return Object.assign(Object.create(store) as S, {
     set: (sid: string, session: SessionLike, cb?: Cb) => store.set(sid, day(session), cb),
     touch: (sid: string, session: SessionLike, cb?: Cb) => store.touch(sid, day(session), cb),
+  });
+}
+
+/** Broken on purpose: an invalid id throws from `get` instead of reaching the callback. */
+export function expressWithThrowingGet<S extends ExpressStoreLike>(store: S): S {
+  return Object.assign(Object.create(store) as S, {
+    get: (sid: string, cb?: Cb) => {
+      if (typeof sid !== 'string') throw new TypeError('session id must be a string');
+      return store.get(sid, cb as Parameters<S["get"]>[1]);
+    },
   });
 }
 
