@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -236,7 +236,27 @@ async function describeServer(uri: string): Promise<string> {
   }
 }
 
+/**
+ * Whether mongodb-memory-server can have a mongod: a binary given or already downloaded,
+ * or a download host that resolves. Asked first so that, where nothing can be downloaded,
+ * the resolver says so in one line instead of a download error's stack after seconds.
+ */
+async function memoryServerCanRun(): Promise<boolean> {
+  if (process.env['MONGOMS_SYSTEM_BINARY']) return true;
+  const cached = join(homedir(), '.cache', 'mongodb-binaries');
+  if (existsSync(cached) && readdirSync(cached).some((name) => name.startsWith('mongod'))) return true;
+  const mirror = process.env['MONGOMS_DOWNLOAD_MIRROR'] ?? 'https://fastdl.mongodb.org';
+  const host = new URL(mirror).hostname;
+  const { lookup } = await import('node:dns/promises');
+  const timeout = new Promise<false>((done) => setTimeout(() => done(false), 3000).unref());
+  return Promise.race([lookup(host).then(() => true, () => false), timeout]);
+}
+
 async function tryMemoryServer(): Promise<{ uri: string; stop: () => Promise<void> } | null> {
+  if (!(await memoryServerCanRun())) {
+    log('no mongod from mongodb-memory-server-core: none installed or cached, and its download host is out of reach');
+    return null;
+  }
   try {
     const { MongoMemoryServer } = await import('mongodb-memory-server-core');
     log('trying a real mongod from mongodb-memory-server-core...');
