@@ -17,8 +17,8 @@
  *    write goes through. The test asserts whichever the server at hand is. Dropping `sid_1`
  *    (`db.sessions.dropIndex("sid_1")`) lets every write through on both;
  * 3. back on koa-generic-session-mongo, its users whose browsers still hold its cookie are
- *    logged in with their values; one who visited while ours ran was handed a new cookie by
- *    koa-generic-session (ours had no session for the old one) and logs in again.
+ *    logged in with their values; one who visited while ours ran lost that cookie (koa-generic-session
+ *    drops a cookie whose session the store does not have) and logs in again.
  *
  * koa-generic-session-mongo bundles mongodb ~2.0, which cannot talk to a modern server: it
  * runs through the old-driver shim of koa-session-store's tests (it accepts any `db` with a
@@ -212,8 +212,11 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
 
     // 2. On ours, same database and collection, sid_1 left in place.
     let ours = await startOurs();
-    // Ada's session is not read: she is logged out (koa-generic-session replaces her cookie).
+    // Ada's session is not read: she is logged out.
+    const adaPeerCookie = await ada.cookie('koa.sid');
+    expect(adaPeerCookie).toBeTruthy();
     expect(await visit(ada, ours, '/me')).toEqual({});
+    expect(await ada.cookie('koa.sid')).toBeUndefined(); // koa-generic-session dropped it
     row.kept = '0/2';
     // She logs in again: our first document, in our format, with no `sid`.
     await visit(ada, ours, '/login/ada');
@@ -264,9 +267,9 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
     // Dave, away while ours ran, still holds its cookie: logged in, same values, counting on.
     expect(await visit(dave, peer, '/me')).toEqual(expected('dave', 0));
     expect(await visit(dave, peer, '/count')).toEqual({ count: 1 });
-    // Ada's browser holds the cookie ours gave her: that session is ours, which it does not read.
+    // Ada's browser holds the cookie of her session on ours, which it does not read.
     expect(await visit(ada, peer, '/me')).toEqual({});
-    row.back = '1/2 (the one away during the switch; the other was given a new cookie by koa-generic-session)';
+    row.back = '1/2 (the one away during the switch; the other lost its cookie on ours)';
     await peer.close();
     expect(failures.unhandledRejections).toEqual([]);
     expect(failures.uncaughtExceptions).toEqual([]);
