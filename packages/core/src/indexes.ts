@@ -107,9 +107,18 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
   if (refusal && !CONFLICT.has(refusal.code)) refused('expires', refusal);
   return finish();
 
-  function finish(): IndexOutcome {
+  async function finish(): Promise<IndexOutcome> {
     if (error) {
       warnings.push({ code: 'INDEX_FAILED', message: error.message });
+    }
+    for (const ttl of foreignTtlIndexes(await col.listIndexes().toArray().catch(() => []))) {
+      warnings.push({
+        code: 'FOREIGN_TTL_INDEX',
+        message:
+          `Collection "${name}" has a TTL index "${ttl.name}" on { ${ttl.field}: 1 } (left by another session store: MongoSess keeps one on ` +
+          `createdAt, koa-session-mongo on updatedAt). It deletes sessions ${ttl.seconds} s after that field's date, even active ones. ` +
+          `Once no store of that kind writes here (after adoptPeerDocuments), drop it: db.${name}.dropIndex("${ttl.name}")`,
+      });
     }
     return { mode: expiry, error, warnings };
   }
@@ -133,6 +142,17 @@ export async function missingIndexes(col: Collection<any>, plan: IndexPlan, mode
   if (mode === 'native' && !on('expires').some((index) => typeof index['expireAfterSeconds'] === 'number')) missing.push('expires (TTL)');
   if (mode === 'interval' && on('expires').length === 0) missing.push('expires');
   return missing;
+}
+
+/** TTL indexes on a field other than our `expires`: another store's, and they delete live sessions. */
+export function foreignTtlIndexes(indexes: readonly Document[]): { name: string; field: string; seconds: number }[] {
+  return indexes
+    .filter((index) => typeof index['expireAfterSeconds'] === 'number' && !isSingleKey(index['key'], 'expires'))
+    .map((index) => ({
+      name: String(index['name']),
+      field: Object.keys((index['key'] as object | undefined) ?? {}).join(', '),
+      seconds: index['expireAfterSeconds'] as number,
+    }));
 }
 
 function isSingleKey(key: unknown, field: string): boolean {

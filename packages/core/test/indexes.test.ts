@@ -5,6 +5,7 @@
 import { MongoClient } from 'mongodb';
 import { ErrorCode, SessionStore, type SessionStoreOptions, type StoreWarning } from '@mongo-session/core';
 import { MongoProxy, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import { foreignTtlIndexes } from '../src/indexes';
 
 const database = uniqueDatabaseName('core_indexes');
 const uri = testUri(database);
@@ -162,5 +163,23 @@ describe('a unique index that is not ours', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe("another store's TTL index", () => {
+  // FerretDB refuses TTL indexes, so this is checked on listIndexes answers as mongod gives them.
+  it('is found on any field but our expires (MongoSess: createdAt, koa-session-mongo: updatedAt)', () => {
+    const indexes = [
+      { v: 2, key: { _id: 1 }, name: '_id_' },
+      { v: 2, key: { expires: 1 }, name: 'expires_1', expireAfterSeconds: 0 },
+      { v: 2, key: { createdAt: 1 }, name: 'createdAt_1', expireAfterSeconds: 1209600 },
+      { v: 2, key: { updatedAt: 1 }, name: 'updatedAt_1', expireAfterSeconds: 3600 },
+      { v: 2, key: { owner: 1 }, name: 'owner_1' },
+    ];
+    expect(foreignTtlIndexes(indexes)).toEqual([
+      { name: 'createdAt_1', field: 'createdAt', seconds: 1209600 },
+      { name: 'updatedAt_1', field: 'updatedAt', seconds: 3600 },
+    ]);
+    expect(foreignTtlIndexes(indexes.slice(0, 2))).toEqual([]);
   });
 });
