@@ -42,7 +42,10 @@ export async function startApp(config: AppConfig, extraExecArgv: string[] = []):
   child.on('message', (m: ChildMessage) => waiting.forEach((w) => w(m)));
   const next = <T extends ChildMessage['type']>(type: T, timeoutMs: number) =>
     new Promise<Extract<ChildMessage, { type: T }>>((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`${config.store}: no '${type}' from the app within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`${config.store}: no '${type}' from the app within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const onMessage = (m: ChildMessage) => {
         if (m.type === type) finish(undefined, m as Extract<ChildMessage, { type: T }>);
       };

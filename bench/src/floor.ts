@@ -51,7 +51,14 @@ const SHAPES: Record<FloorShape, { seed(): Document; update(counter: number): Do
   },
 };
 
-async function runPairs(col: Collection, shape: FloorShape, pool: number, connections: number, durationS: number, serverPid: number | undefined) {
+async function runPairs(
+  col: Collection,
+  shape: FloorShape,
+  pool: number,
+  connections: number,
+  durationS: number,
+  serverPid: number | undefined,
+) {
   const latencies: number[] = [];
   const cpuBefore = processCpuMs(serverPid);
   const started = performance.now();
@@ -101,7 +108,14 @@ export async function measureFloor(options: {
     const runs = new Map<FloorShape, Awaited<ReturnType<typeof runPairs>>[]>();
     for (let round = 0; round < options.rounds; round++) {
       for (const shape of shapes) {
-        const result = await runPairs(collections.get(shape)!, shape, options.pool, options.connections, options.durationS, options.serverPid);
+        const result = await runPairs(
+          collections.get(shape)!,
+          shape,
+          options.pool,
+          options.connections,
+          options.durationS,
+          options.serverPid,
+        );
         runs.set(shape, [...(runs.get(shape) ?? []), result]);
       }
     }
@@ -118,7 +132,11 @@ export async function measureFloor(options: {
       };
     });
   } finally {
-    for (const shape of shapes) await client.db(options.databaseName(shape)).dropDatabase().catch(() => undefined);
+    for (const shape of shapes)
+      await client
+        .db(options.databaseName(shape))
+        .dropDatabase()
+        .catch(() => undefined);
     await client.close();
   }
 }

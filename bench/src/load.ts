@@ -19,12 +19,27 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   modifying: { name: 'modifying', pool: 'long', path: () => '/inc', description: 'counter++' },
   'new-session': { name: 'new-session', pool: 'none', path: () => '/new', description: 'no cookie; the handler sets a key' },
   // Every tenth request modifies: exactly 90/10, so command counts are exact too.
-  mixed: { name: 'mixed', pool: 'long', path: (i) => (i % 10 === 9 ? '/inc' : '/read'), description: '90 % read-only, 10 % modifying' },
-  'short-maxAge': { name: 'short-maxAge', pool: 'short', path: () => '/short', description: 'read-only on sessions with a short cookie maxAge (touch writes)' },
+  mixed: {
+    name: 'mixed',
+    pool: 'long',
+    path: (i) => (i % 10 === 9 ? '/inc' : '/read'),
+    description: '90 % read-only, 10 % modifying',
+  },
+  'short-maxAge': {
+    name: 'short-maxAge',
+    pool: 'short',
+    path: () => '/short',
+    description: 'read-only on sessions with a short cookie maxAge (touch writes)',
+  },
 };
 
 /** Creates `count` sessions by real requests and returns their cookie headers. */
-export async function seedSessions(port: number, path: '/seed' | '/seed-short', count: number, concurrency = 10): Promise<string[]> {
+export async function seedSessions(
+  port: number,
+  path: '/seed' | '/seed-short',
+  count: number,
+  concurrency = 10,
+): Promise<string[]> {
   const cookies: string[] = [];
   let next = 0;
   const worker = async () => {

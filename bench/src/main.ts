@@ -16,7 +16,7 @@ import { setupTestServer, teardownTestServer, withDatabase, type TestServerInfo 
 import { killAllApps, startApp, type AppChild } from './children';
 import { processCpuMs } from './cpu';
 import { measureFloor, type FloorResult, type FloorShape } from './floor';
-import { runLoad, seedSessions, WORKLOADS, type WorkloadName } from './load';
+import { type LoadResult, runLoad, seedSessions, WORKLOADS, type WorkloadName } from './load';
 import { parseOptions, type BenchOptions } from './options';
 import { STORE_NAMES, type AppConfig, type StoreName } from './protocol';
 import { summarize, toMarkdown, type BenchReport, type CommandCount, type MemoryReport, type RunRecord } from './report';
@@ -30,7 +30,19 @@ const DB_KEYS: Record<StoreName, string> = {
   memory: 'mem',
 };
 /** Not per-request work: connection handshakes and monitoring, index setup, expiry sweeps (no workload destroys sessions). */
-const UNCOUNTED = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'endSessions', 'createIndexes', 'buildInfo', 'saslStart', 'saslContinue', 'delete', 'listIndexes']);
+const UNCOUNTED = new Set([
+  'hello',
+  'ismaster',
+  'isMaster',
+  'ping',
+  'endSessions',
+  'createIndexes',
+  'buildInfo',
+  'saslStart',
+  'saslContinue',
+  'delete',
+  'listIndexes',
+]);
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -50,7 +62,10 @@ async function probeTtlIndexes(uri: string, database: string): Promise<boolean> 
     if ((error as { code?: unknown }).code === 238) return false;
     throw error;
   } finally {
-    await client.db(database).dropDatabase().catch(() => undefined);
+    await client
+      .db(database)
+      .dropDatabase()
+      .catch(() => undefined);
     await client.close();
   }
 }
@@ -94,7 +109,9 @@ async function main(): Promise<number> {
   const runs: RunRecord[] = [];
   const { connections, pool, stores } = options;
   const execArgv = (store: StoreName) =>
-    options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf, '--cpu-prof-name', `${store}-${Date.now()}.cpuprofile`] : [];
+    options.cpuProf
+      ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf, '--cpu-prof-name', `${store}-${Date.now()}.cpuprofile`]
+      : [];
 
   // ------------------------------------------------------------ timed pass
   const apps = new Map<StoreName, AppChild>();
@@ -110,10 +127,14 @@ async function main(): Promise<number> {
   };
   try {
     for (const store of stores) {
-      const app = await startApp(appConfig(options, store, withDatabase(server.uri, databaseName(options, 't', store)), !ttlIndexes), execArgv(store));
+      const app = await startApp(
+        appConfig(options, store, withDatabase(server.uri, databaseName(options, 't', store)), !ttlIndexes),
+        execArgv(store),
+      );
       apps.set(store, app);
       deviations[store] = app.deviations;
-      if (options.workloads.some((w) => WORKLOADS[w].pool === 'long')) longPools.set(store, await seedSessions(app.port, '/seed', pool));
+      if (options.workloads.some((w) => WORKLOADS[w].pool === 'long'))
+        longPools.set(store, await seedSessions(app.port, '/seed', pool));
     }
     const cookiesFor = async (store: StoreName, workload: WorkloadName) => {
       const kind = WORKLOADS[workload].pool;
@@ -126,7 +147,13 @@ async function main(): Promise<number> {
         for (const store of stores) {
           if (!alive(store)) continue;
           const app = apps.get(store)!;
-          await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies: await cookiesFor(store, workload), connections, durationS: options.warmupS });
+          await runLoad({
+            port: app.port,
+            workload: WORKLOADS[workload],
+            cookies: await cookiesFor(store, workload),
+            connections,
+            durationS: options.warmupS,
+          });
         }
       }
       for (let round = 1; round <= options.rounds; round++) {
@@ -137,10 +164,17 @@ async function main(): Promise<number> {
           app.resetPeak();
           const appCpuBefore = (await app.sample()).cpuMicros;
           const serverCpuBefore = processCpuMs(server.pid);
-          const result = await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies, connections, durationS: options.durationS });
+          const result = await runLoad({
+            port: app.port,
+            workload: WORKLOADS[workload],
+            cookies,
+            connections,
+            durationS: options.durationS,
+          });
           const serverCpuAfter = processCpuMs(server.pid);
           const { peakRss, cpuMicros } = await app.sample();
-          const perRequest = (ms: number | undefined) => (ms === undefined || result.requests === 0 ? undefined : ms / result.requests);
+          const perRequest = (ms: number | undefined) =>
+            ms === undefined || result.requests === 0 ? undefined : ms / result.requests;
           runs.push({
             ...result,
             store,
@@ -148,9 +182,13 @@ async function main(): Promise<number> {
             round,
             peakRssBytes: peakRss,
             appCpuMsPerRequest: perRequest((cpuMicros - appCpuBefore) / 1000),
-            serverCpuMsPerRequest: perRequest(serverCpuBefore === undefined || serverCpuAfter === undefined ? undefined : serverCpuAfter - serverCpuBefore),
+            serverCpuMsPerRequest: perRequest(
+              serverCpuBefore === undefined || serverCpuAfter === undefined ? undefined : serverCpuAfter - serverCpuBefore,
+            ),
           });
-          log(`${workload} r${round} ${store}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} p99 ${result.p99} errors ${result.errors}`);
+          log(
+            `${workload} r${round} ${store}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} p99 ${result.p99} errors ${result.errors}`,
+          );
         }
       }
     }
@@ -172,7 +210,8 @@ async function main(): Promise<number> {
       rounds: options.rounds,
       serverPid: server.pid,
     });
-    for (const f of floor) log(`floor ${f.shape}: ${f.pairsPerSecond.toFixed(0)} pairs/s p50 ${f.p50.toFixed(1)} p99 ${f.p99.toFixed(1)}`);
+    for (const f of floor)
+      log(`floor ${f.shape}: ${f.pairsPerSecond.toFixed(0)} pairs/s p50 ${f.p50.toFixed(1)} p99 ${f.p99.toFixed(1)}`);
   }
 
   // ------------------------------------------------------------ command counting pass
@@ -182,13 +221,27 @@ async function main(): Promise<number> {
       if (crashes[store]) continue;
       const app = await startApp(appConfig(options, store, proxy.uri(databaseName(options, 'c', store)), !ttlIndexes));
       try {
-        const longPool = options.workloads.some((w) => WORKLOADS[w].pool === 'long') ? await seedSessions(app.port, '/seed', pool) : [];
+        const longPool = options.workloads.some((w) => WORKLOADS[w].pool === 'long')
+          ? await seedSessions(app.port, '/seed', pool)
+          : [];
         for (const workload of options.workloads) {
           const kind = WORKLOADS[workload].pool;
           const cookies = kind === 'long' ? longPool : kind === 'short' ? await seedSessions(app.port, '/seed-short', pool) : [];
-          await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies, connections, amount: Math.min(200, options.countRequests) });
+          await runLoad({
+            port: app.port,
+            workload: WORKLOADS[workload],
+            cookies,
+            connections,
+            amount: Math.min(200, options.countRequests),
+          });
           proxy.resetCounts();
-          const result = await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies, connections, amount: options.countRequests });
+          const result = await runLoad({
+            port: app.port,
+            workload: WORKLOADS[workload],
+            cookies,
+            connections,
+            amount: options.countRequests,
+          });
           const counted = Object.entries(proxy.counts()).filter(([name]) => !UNCOUNTED.has(name));
           const total = counted.reduce((s, [, n]) => s + n, 0);
           const commands: CommandCount = {
@@ -214,7 +267,9 @@ async function main(): Promise<number> {
   let memory: MemoryReport | undefined;
   if (options.memoryRequests > 0 && stores.includes('ours')) {
     const workload: WorkloadName = 'mixed';
-    const app = await startApp(appConfig(options, 'ours', withDatabase(server.uri, databaseName(options, 'm', 'ours')), !ttlIndexes));
+    const app = await startApp(
+      appConfig(options, 'ours', withDatabase(server.uri, databaseName(options, 'm', 'ours')), !ttlIndexes),
+    );
     try {
       const cookies = await seedSessions(app.port, '/seed', pool);
       const warmupRequests = Math.max(10_000, Math.round(options.memoryRequests / 10));
@@ -229,9 +284,15 @@ async function main(): Promise<number> {
           .then((s) => samples.push({ atSeconds: (Date.now() - started) / 1000, rssBytes: s.rss }))
           .catch(() => undefined);
       }, 1000);
-      let result;
+      let result: LoadResult;
       try {
-        result = await runLoad({ port: app.port, workload: WORKLOADS[workload], cookies, connections, amount: options.memoryRequests });
+        result = await runLoad({
+          port: app.port,
+          workload: WORKLOADS[workload],
+          cookies,
+          connections,
+          amount: options.memoryRequests,
+        });
       } finally {
         clearInterval(timer);
       }
@@ -251,7 +312,9 @@ async function main(): Promise<number> {
         samples,
         errors: result.errors,
       };
-      log(`memory: baseline ${(baseline / 2 ** 20).toFixed(0)} MB, max ${(max / 2 ** 20).toFixed(0)} MB, drift ${memory.maxDriftPercent.toFixed(1)} %`);
+      log(
+        `memory: baseline ${(baseline / 2 ** 20).toFixed(0)} MB, max ${(max / 2 ** 20).toFixed(0)} MB, drift ${memory.maxDriftPercent.toFixed(1)} %`,
+      );
     } finally {
       if (app.crashed()) crashes.ours ??= app.crashed();
       await app.stop();
@@ -263,7 +326,12 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    server: { kind: server.kind, description: server.description, ttlIndexes, cpuMeasured: processCpuMs(server.pid) !== undefined },
+    server: {
+      kind: server.kind,
+      description: server.description,
+      ttlIndexes,
+      cpuMeasured: processCpuMs(server.pid) !== undefined,
+    },
     machine: { node: process.version, platform: process.platform, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown' },
     options: { ...options },
     deviations,
@@ -276,7 +344,7 @@ async function main(): Promise<number> {
   const markdown = toMarkdown(report);
   const outDir = options.outDir ?? fileURLToPath(new URL('../results', import.meta.url));
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), markdown);
   process.stdout.write(markdown);
   log(`wrote ${join(outDir, 'latest.json')} and latest.md`);

@@ -60,19 +60,38 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     const raw = flags.get(flag) ?? env[envName];
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${flag} must be a number from ${min} to ${max}; received "${raw}".`);
+    if (!Number.isFinite(value) || value < min || value > max)
+      throw new Error(`--${flag} must be a number from ${min} to ${max}; received "${raw}".`);
     return value;
   };
   const workloads = (flags.get('workloads')?.split(',') ?? (smoke ? ['mixed'] : [...WORKLOAD_NAMES])).map((w) => {
-    if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new Error(`Unknown workload "${w}"; known: ${WORKLOAD_NAMES.join(', ')}.`);
+    if (!(WORKLOAD_NAMES as readonly string[]).includes(w))
+      throw new Error(`Unknown workload "${w}"; known: ${WORKLOAD_NAMES.join(', ')}.`);
     return w as WorkloadName;
   });
   const stores = (flags.get('stores')?.split(',') ?? [...STORE_NAMES]).map((name) => {
-    if (!(STORE_NAMES as readonly string[]).includes(name)) throw new Error(`Unknown store "${name}"; known: ${STORE_NAMES.join(', ')}.`);
+    if (!(STORE_NAMES as readonly string[]).includes(name))
+      throw new Error(`Unknown store "${name}"; known: ${STORE_NAMES.join(', ')}.`);
     return name as StoreName;
   });
   for (const known of flags.keys()) {
-    if (!['smoke', 'duration', 'warmup', 'rounds', 'connections', 'pool', 'count-requests', 'memory-requests', 'workloads', 'stores', 'out', 'db-prefix', 'cpu-prof'].includes(known)) {
+    if (
+      ![
+        'smoke',
+        'duration',
+        'warmup',
+        'rounds',
+        'connections',
+        'pool',
+        'count-requests',
+        'memory-requests',
+        'workloads',
+        'stores',
+        'out',
+        'db-prefix',
+        'cpu-prof',
+      ].includes(known)
+    ) {
       throw new Error(`Unknown flag --${known}.\n${USAGE}`);
     }
   }

@@ -1,7 +1,20 @@
 /** Messages between the harness (parent) and one app child (IPC). */
-export type StoreName = 'ours' | 'ours-json' | 'connect-mongo' | 'connect-mongo-touchAfter' | 'connect-mongodb-session' | 'memory';
+export type StoreName =
+  | 'ours'
+  | 'ours-json'
+  | 'connect-mongo'
+  | 'connect-mongo-touchAfter'
+  | 'connect-mongodb-session'
+  | 'memory';
 
-export const STORE_NAMES: readonly StoreName[] = ['ours', 'ours-json', 'connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory'];
+export const STORE_NAMES: readonly StoreName[] = [
+  'ours',
+  'ours-json',
+  'connect-mongo',
+  'connect-mongo-touchAfter',
+  'connect-mongodb-session',
+  'memory',
+];
 
 export interface AppConfig {
   store: StoreName;

@@ -118,13 +118,15 @@ export function summarize(runs: RunRecord[], stores: readonly StoreName[], workl
 }
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}x` : '–');
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}x` : '–';
 const cpu = (ms: number | undefined) => (ms === undefined ? '–' : ms.toFixed(2));
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)}`;
 
 export function toMarkdown(report: BenchReport): string {
   const lines: string[] = [];
-  const find = (store: StoreName, workload: WorkloadName) => report.summaries.find((s) => s.store === store && s.workload === workload);
+  const find = (store: StoreName, workload: WorkloadName) =>
+    report.summaries.find((s) => s.store === store && s.workload === workload);
   const workloads = [...new Set(report.summaries.map((s) => s.workload))];
   const o = report.options;
   lines.push(
@@ -153,7 +155,8 @@ export function toMarkdown(report: BenchReport): string {
   }
   lines.push('');
   for (const [store, m] of marks) lines.push(`${m} ${STORE_LABELS[store]}: ${report.deviations[store]!.join('; ')}.`);
-  if (report.server.ttlIndexes === false) lines.push('@mongo-session/express falls back to a plain index and a sweep on this server (its default autoRemove).');
+  if (report.server.ttlIndexes === false)
+    lines.push('@mongo-session/express falls back to a plain index and a sweep on this server (its default autoRemove).');
   lines.push(
     '"lost": answers 410, a seeded session the store no longer returned (its expiry was not extended in time).',
     'Commands/request: counted in a separate pass through the test-utils MongoProxy, after warm-up; hello, ping, endSessions, createIndexes and sweep deletes are not counted.',
@@ -174,7 +177,9 @@ export function toMarkdown(report: BenchReport): string {
           .map(([n, c]) => `${n} ${fixed(c, 2)}`)
           .join(', ')})`
       : '–';
-    lines.push(`| ${workload} | ${ratio(ours?.rps, cm?.rps)} | ${ratio(ours?.p99, cm?.p99)} | ${ratio(ours?.rps, cmt?.rps)} | ${ratio(ours?.rps, mem?.rps)} | ${ratio(json?.rps, cm?.rps)} | ${byName} |`);
+    lines.push(
+      `| ${workload} | ${ratio(ours?.rps, cm?.rps)} | ${ratio(ours?.p99, cm?.p99)} | ${ratio(ours?.rps, cmt?.rps)} | ${ratio(ours?.rps, mem?.rps)} | ${ratio(json?.rps, cm?.rps)} | ${byName} |`,
+    );
   }
   lines.push('');
   const crashes = Object.entries(report.crashes);
@@ -186,7 +191,10 @@ export function toMarkdown(report: BenchReport): string {
       '',
       '| document | find + update pairs/s | p50 ms | p99 ms | server CPU ms/pair |',
       '| --- | ---: | ---: | ---: | ---: |',
-      ...report.floor.map((f) => `| ${FLOOR_LABELS[f.shape]} | ${fixed(f.pairsPerSecond, 0)} | ${fixed(f.p50, 1)} | ${fixed(f.p99, 0)} | ${cpu(f.serverCpuMsPerPair)} |`),
+      ...report.floor.map(
+        (f) =>
+          `| ${FLOOR_LABELS[f.shape]} | ${fixed(f.pairsPerSecond, 0)} | ${fixed(f.p50, 1)} | ${fixed(f.p99, 0)} | ${cpu(f.serverCpuMsPerPair)} |`,
+      ),
     );
   }
   const m = report.memory;
@@ -198,5 +206,5 @@ export function toMarkdown(report: BenchReport): string {
         `final ${mb(m.finalRssBytes)} MB (${m.finalDriftPercent >= 0 ? '+' : ''}${m.finalDriftPercent.toFixed(1)} %); ${m.errors} errors.`,
     );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -11,7 +11,14 @@ import { join, resolve } from 'node:path';
 import { testServer, uniqueDatabaseName } from '@mongo-session/test-utils';
 
 const BENCH_DIR = resolve(__dirname, '..');
-const LABELS = ['@mongo-session/express', "@mongo-session/express, serializer: 'json'", 'connect-mongo 6.0.0', 'connect-mongo 6.0.0, touchAfter', 'connect-mongodb-session 5.0.0', 'MemoryStore'];
+const LABELS = [
+  '@mongo-session/express',
+  "@mongo-session/express, serializer: 'json'",
+  'connect-mongo 6.0.0',
+  'connect-mongo 6.0.0, touchAfter',
+  'connect-mongodb-session 5.0.0',
+  'MemoryStore',
+];
 
 let child: ChildProcess | undefined;
 let outDir: string | undefined;
@@ -27,7 +34,18 @@ afterAll(async () => {
 
 test('pnpm bench --smoke completes with a row for every store and no crash', async () => {
   outDir = mkdtempSync(join(tmpdir(), 'mongo-session-bench-'));
-  const args = ['--import', 'tsx', 'src/main.ts', '--smoke', '--workloads', 'mixed,modifying', '--out', outDir, '--db-prefix', uniqueDatabaseName('bench_smoke')];
+  const args = [
+    '--import',
+    'tsx',
+    'src/main.ts',
+    '--smoke',
+    '--workloads',
+    'mixed,modifying',
+    '--out',
+    outDir,
+    '--db-prefix',
+    uniqueDatabaseName('bench_smoke'),
+  ];
   child = spawn(process.execPath, args, {
     cwd: BENCH_DIR,
     env: { ...process.env, MONGODB_URI: testServer().uri, MONGO_SESSION_TEST_SERVER: 'uri' },
@@ -53,9 +71,12 @@ test('pnpm bench --smoke completes with a row for every store and no crash', asy
     summaries: { store: string; workload: string; rps: number; appCpuMsPerRequest?: number; commands?: { perRequest: number } }[];
   };
   expect(report.crashes).toEqual({});
-  expect(report.summaries.filter((s) => s.workload === 'mixed').map((s) => s.store).sort()).toEqual(
-    ['connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory', 'ours', 'ours-json'].sort(),
-  );
+  expect(
+    report.summaries
+      .filter((s) => s.workload === 'mixed')
+      .map((s) => s.store)
+      .sort(),
+  ).toEqual(['connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory', 'ours', 'ours-json'].sort());
   for (const summary of report.summaries) {
     expect(summary.rps).toBeGreaterThan(0);
     expect(summary.appCpuMsPerRequest).toBeGreaterThan(0);

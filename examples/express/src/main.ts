@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const MongoDBStore = connectMongoDBSession(session);
   const store = new MongoDBStore({ uri, collection: 'express_sessions' });
   // Connection problems are reported here; express-session skips sessions until the store reconnects.
-  store.on('error', (error: Error & { code?: string }) => console.error(`session store: ${error.code ?? error.name}: ${error.message}`));
+  store.on('error', (error: Error & { code?: string }) =>
+    console.error(`session store: ${error.code ?? error.name}: ${error.message}`),
+  );
 
   const app = express();
   app.use(

@@ -27,7 +27,11 @@ const genericSession = require('koa-generic-session') as (options: {
   store: unknown;
   cookie?: Record<string, unknown>;
 }) => Koa.Middleware;
-const sessionStore = require('koa-session-store') as (options: { name?: string; store: unknown; cookie?: Record<string, unknown> }) => unknown;
+const sessionStore = require('koa-session-store') as (options: {
+  name?: string;
+  store: unknown;
+  cookie?: Record<string, unknown>;
+}) => unknown;
 
 const KEYS = [process.env['SESSION_SECRET'] ?? 'an example secret; set SESSION_SECRET in real deployments'];
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -102,7 +106,11 @@ async function main(): Promise<void> {
       }
     }
     res.writeHead(url === '/' ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`${Object.keys(apps).map((prefix) => `${prefix}/  (and ${prefix}/logout)`).join('\n')}\n`);
+    res.end(
+      `${Object.keys(apps)
+        .map((prefix) => `${prefix}/  (and ${prefix}/logout)`)
+        .join('\n')}\n`,
+    );
   });
   await serveExample(server, description, () => Promise.all([koaSessionStore.close(), genericStore.close(), closeConnections()]));
 }

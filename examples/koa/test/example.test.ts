@@ -9,8 +9,18 @@ let example: ExampleProcess | undefined;
 
 const STACKS = [
   { mount: '/koa-session', name: 'koa-session', cookie: 'example.koa-session', collection: 'koa_session_sessions' },
-  { mount: '/generic-session', name: 'koa-generic-session', cookie: 'example.generic-session', collection: 'koa_generic_sessions' },
-  { mount: '/session-store', name: 'koa-session-store', cookie: 'example.session-store', collection: 'koa_session_store_sessions' },
+  {
+    mount: '/generic-session',
+    name: 'koa-generic-session',
+    cookie: 'example.generic-session',
+    collection: 'koa_generic_sessions',
+  },
+  {
+    mount: '/session-store',
+    name: 'koa-session-store',
+    cookie: 'example.session-store',
+    collection: 'koa_session_store_sessions',
+  },
 ] as const;
 
 beforeAll(async () => {
@@ -33,27 +43,30 @@ describe('examples/koa', () => {
     for (const { mount } of STACKS) expect(index.text).toContain(`${mount}/`);
   });
 
-  it.each(STACKS)('$name: views persist across requests in MongoDB; /logout clears the session', async ({ mount, name, cookie, collection }) => {
-    const client = new CookieClient(example!.baseUrl);
-    expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 1\n`);
-    expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 2\n`);
-    expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 3\n`);
-    expect(await client.cookie(cookie)).toBeDefined();
-    // Another visitor starts at 1.
-    expect((await new CookieClient(example!.baseUrl).get(`${mount}/`)).text).toBe(`${name}: views: 1\n`);
+  it.each(STACKS)(
+    '$name: views persist across requests in MongoDB; /logout clears the session',
+    async ({ mount, name, cookie, collection }) => {
+      const client = new CookieClient(example!.baseUrl);
+      expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 1\n`);
+      expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 2\n`);
+      expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 3\n`);
+      expect(await client.cookie(cookie)).toBeDefined();
+      // Another visitor starts at 1.
+      expect((await new CookieClient(example!.baseUrl).get(`${mount}/`)).text).toBe(`${name}: views: 1\n`);
 
-    const mongo = new MongoClient(uri);
-    try {
-      const documents = mongo.db().collection(collection);
-      expect(await documents.countDocuments()).toBe(2);
-      expect((await client.get(`${mount}/logout`)).text).toBe(`${name}: logged out\n`);
-      // Setting the session to null deletes its document.
-      expect(await documents.countDocuments()).toBe(1);
-    } finally {
-      await mongo.close();
-    }
-    expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 1\n`);
-  });
+      const mongo = new MongoClient(uri);
+      try {
+        const documents = mongo.db().collection(collection);
+        expect(await documents.countDocuments()).toBe(2);
+        expect((await client.get(`${mount}/logout`)).text).toBe(`${name}: logged out\n`);
+        // Setting the session to null deletes its document.
+        expect(await documents.countDocuments()).toBe(1);
+      } finally {
+        await mongo.close();
+      }
+      expect((await client.get(`${mount}/`)).text).toBe(`${name}: views: 1\n`);
+    },
+  );
 
   it('exits 0 within a few seconds of SIGTERM', async () => {
     const { code, signal, ms } = await example!.stop('SIGTERM');

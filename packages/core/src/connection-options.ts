@@ -27,10 +27,7 @@ export function resolveConnection(
 ): { connection: ConnectionInput; databaseName: string | undefined; collection: string | undefined } {
   const dbName = typeof options.db === 'string' ? options.db : undefined;
   if (dbName !== undefined && options.databaseName !== undefined && dbName !== options.databaseName) {
-    throw new InvalidOptionError(
-      'db',
-      'Options "db" (as a database name) and "databaseName" disagree; give only one of them.',
-    );
+    throw new InvalidOptionError('db', 'Options "db" (as a database name) and "databaseName" disagree; give only one of them.');
   }
   let databaseName = options.databaseName ?? dbName;
   let collection = options.collection;
@@ -62,7 +59,10 @@ export function resolveConnection(
       const cs = parseConnectionString(group, raw);
       if (group === 'url') {
         // Seed koa-session-mongo: /db/collection. Split the collection off the path.
-        const segments = cs.pathname.split('/').filter(Boolean).map((segment) => decodePathSegment(group, segment));
+        const segments = cs.pathname
+          .split('/')
+          .filter(Boolean)
+          .map((segment) => decodePathSegment(group, segment));
         if (segments.length > 1) {
           const fromUrl = segments.slice(1).join('/');
           if (collection !== undefined && collection !== fromUrl) {

@@ -95,22 +95,22 @@ class ClientWatcher {
           () => new ConnectionError('ping timed out'),
         )
         .then(
-        () => {
-          this.#pinging = false;
-          this.setConnected(true);
-        },
-        () => {
-          if (this.connected !== false || this.subscribers.size === 0) {
+          () => {
             this.#pinging = false;
-            return;
-          }
-          // The ping itself waited for server selection; count that time in the backoff.
-          const wait = Math.max(0, backoff - (Date.now() - started));
-          backoff = Math.min(backoff * 2, PING_BACKOFF_MAX_MS);
-          this.#timer = setTimeout(attempt, wait);
-          this.#timer.unref();
-        },
-      );
+            this.setConnected(true);
+          },
+          () => {
+            if (this.connected !== false || this.subscribers.size === 0) {
+              this.#pinging = false;
+              return;
+            }
+            // The ping itself waited for server selection; count that time in the backoff.
+            const wait = Math.max(0, backoff - (Date.now() - started));
+            backoff = Math.min(backoff * 2, PING_BACKOFF_MAX_MS);
+            this.#timer = setTimeout(attempt, wait);
+            this.#timer.unref();
+          },
+        );
     };
     attempt();
   }

@@ -46,7 +46,6 @@ export interface SessionDocument {
   sealed?: true;
 }
 
-
 /**
  * How a body was stored; `peer`: by another session store (see peers.ts); `absent`:
  * nothing live was there when read (see {@link SessionStore.read}).
@@ -81,7 +80,13 @@ export class SessionSnapshot {
     readonly createdAt: Date | undefined,
     stored: unknown,
     format: StoredFormat,
-    storage: { documentId?: string; owner?: string | undefined; reseal?: boolean; revokedAt?: Date | undefined; peerShape?: PeerShape } = {},
+    storage: {
+      documentId?: string;
+      owner?: string | undefined;
+      reseal?: boolean;
+      revokedAt?: Date | undefined;
+      peerShape?: PeerShape;
+    } = {},
   ) {
     this.stored = stored;
     this.format = format;
@@ -178,7 +183,10 @@ export class DocumentCodec<Body extends object = SessionData> {
     try {
       stored = serializer === 'json' ? JSON.stringify(session) : serializer.serialize(session);
     } catch (error) {
-      const kind = error instanceof TypeError && /BigInt/i.test(error.message) ? 'a BigInt' : 'a circular reference or an unserializable value';
+      const kind =
+        error instanceof TypeError && /BigInt/i.test(error.message)
+          ? 'a BigInt'
+          : 'a circular reference or an unserializable value';
       throw new SerializationError(`The session body could not be serialized: it contains ${kind}.`);
     }
     if (typeof stored === 'string' && stored.length * 3 > MAX_BSON_SIZE && Buffer.byteLength(stored) > MAX_BODY_SIZE) {
@@ -267,7 +275,10 @@ export class DocumentCodec<Body extends object = SessionData> {
     const sealedByPeer = shape === 'json' && kruptein !== undefined && KrupteinCipher.looksEncrypted(doc['session'] as string);
     // Under our encryption a body in clear is refused whoever wrote it (else anyone who can write could plant one).
     if (this.#cipher && !this.#options.crypto?.acceptUnencrypted && !sealedByPeer) {
-      this.#warn({ code: 'DECRYPTION_FAILED', message: 'A stored session was ignored because it is not encrypted (set crypto.acceptUnencrypted to read such sessions).' });
+      this.#warn({
+        code: 'DECRYPTION_FAILED',
+        message: 'A stored session was ignored because it is not encrypted (set crypto.acceptUnencrypted to read such sessions).',
+      });
       return null;
     }
     let session: unknown;
@@ -341,19 +352,40 @@ export class DocumentCodec<Body extends object = SessionData> {
     return owner === undefined && this.#options.owner ? { $unset: { owner: '' } } : {};
   }
 
-  wholeUpdate(stored: unknown, documentId: string, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
+  wholeUpdate(
+    stored: unknown,
+    documentId: string,
+    owner: string | undefined,
+    expires: Date,
+    now: Date,
+  ): UpdateFilter<SessionDocument> {
     return {
-      $set: { session: this.seal(stored, documentId), ...this.sealedMark(), expires, updatedAt: now, v: FORMAT_VERSION, ...this.ownerSet(owner) },
+      $set: {
+        session: this.seal(stored, documentId),
+        ...this.sealedMark(),
+        expires,
+        updatedAt: now,
+        v: FORMAT_VERSION,
+        ...this.ownerSet(owner),
+      },
       ...this.ownerUnset(owner),
     };
   }
 
-  peerUpdate(shape: PeerShape, session: Body, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
+  peerUpdate(
+    shape: PeerShape,
+    session: Body,
+    owner: string | undefined,
+    expires: Date,
+    now: Date,
+  ): UpdateFilter<SessionDocument> {
     let fields: Document;
     try {
       fields = encodePeer(shape, session, expires, now, this.#kruptein);
     } catch {
-      throw new SerializationError('The session body could not be serialized in its peer store\'s shape: it contains a circular reference or an unserializable value.');
+      throw new SerializationError(
+        "The session body could not be serialized in its peer store's shape: it contains a circular reference or an unserializable value.",
+      );
     }
     return { $set: { ...fields, ...this.ownerSet(owner) } as Partial<SessionDocument>, ...this.ownerUnset(owner) };
   }

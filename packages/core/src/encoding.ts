@@ -131,9 +131,7 @@ function encodeAny(raw: unknown, key: string, depth: number, state: EncodeState,
       state.size += 8;
       return value;
     case 'bigint':
-      throw new SerializationError(
-        `A session body cannot contain a BigInt (found at depth ${depth}); store it as a string.`,
-      );
+      throw new SerializationError(`A session body cannot contain a BigInt (found at depth ${depth}); store it as a string.`);
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -219,7 +217,7 @@ function decodeAny(value: unknown): unknown {
 
 function isBsonValue(value: object): boolean {
   // BSON classes define `_bsontype` on their prototype; a session key of that name is an own property.
-  const tagged = typeof (value as { _bsontype?: unknown })._bsontype === 'string' && !Object.prototype.hasOwnProperty.call(value, '_bsontype');
+  const tagged = typeof (value as { _bsontype?: unknown })._bsontype === 'string' && !Object.hasOwn(value, '_bsontype');
   return tagged || ArrayBuffer.isView(value) || value instanceof RegExp;
 }
 
@@ -279,6 +277,6 @@ export function encodedEqual(a: unknown, b: unknown): boolean {
   const ak = Object.keys(ao);
   if (ak.length !== Object.keys(bo).length) return false;
   // Key order matters to BSON equality but not to the session: compare as sets.
-  for (const k of ak) if (!Object.prototype.hasOwnProperty.call(bo, k) || !encodedEqual(ao[k], bo[k])) return false;
+  for (const k of ak) if (!Object.hasOwn(bo, k) || !encodedEqual(ao[k], bo[k])) return false;
   return true;
 }

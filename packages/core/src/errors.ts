@@ -155,8 +155,6 @@ export function describeValue(value: unknown): string {
   }
 }
 
-
-
 /** Driver errors meaning the server could not be reached (as opposed to a refused command). */
 const UNREACHABLE_ERROR_NAMES = new Set([
   'MongoServerSelectionError',
@@ -196,7 +194,10 @@ export function toStoreError(error: unknown, action: string): MongoSessionError 
   const codeName = (error as { codeName?: unknown } | null)?.codeName;
   const serverCode = typeof code === 'number' ? code : undefined;
   const serverCodeName = typeof codeName === 'string' ? codeName : undefined;
-  const detail = serverCode === undefined ? String(name ?? 'unknown error') : `code ${serverCode}${serverCodeName ? ` ${serverCodeName}` : ''}`;
+  const detail =
+    serverCode === undefined
+      ? String(name ?? 'unknown error')
+      : `code ${serverCode}${serverCodeName ? ` ${serverCodeName}` : ''}`;
   return new OperationError(`MongoDB failed to ${action} (${detail}).`, serverCode, serverCodeName);
 }
 

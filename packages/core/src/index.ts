@@ -1,6 +1,14 @@
 export { SessionStore, FORMAT_VERSION } from './store';
 export { RequestReads } from './request-reads';
-export type { LoadedSession, ReadSession, SessionDocument, SessionSnapshot, StoreEventMap, StoredSession, WriteOptions } from './store';
+export type {
+  LoadedSession,
+  ReadSession,
+  SessionDocument,
+  SessionSnapshot,
+  StoreEventMap,
+  StoredSession,
+  WriteOptions,
+} from './store';
 export {
   ErrorCode,
   MongoSessionError,

@@ -111,7 +111,12 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
     if (error) {
       warnings.push({ code: 'INDEX_FAILED', message: error.message });
     }
-    for (const ttl of foreignTtlIndexes(await col.listIndexes().toArray().catch(() => []))) {
+    for (const ttl of foreignTtlIndexes(
+      await col
+        .listIndexes()
+        .toArray()
+        .catch(() => []),
+    )) {
       warnings.push({
         code: 'FOREIGN_TTL_INDEX',
         message:
@@ -139,7 +144,8 @@ export async function missingIndexes(col: Collection<any>, plan: IndexPlan, mode
   const on = (field: string) => indexes.filter((index) => isSingleKey(index['key'], field));
   const missing: string[] = [];
   if (plan.owner && on('owner').length === 0) missing.push('owner');
-  if (mode === 'native' && !on('expires').some((index) => typeof index['expireAfterSeconds'] === 'number')) missing.push('expires (TTL)');
+  if (mode === 'native' && !on('expires').some((index) => typeof index['expireAfterSeconds'] === 'number'))
+    missing.push('expires (TTL)');
   if (mode === 'interval' && on('expires').length === 0) missing.push('expires');
   return missing;
 }

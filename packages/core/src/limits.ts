@@ -10,9 +10,7 @@ export function checkId(id: unknown): asserts id is string {
     throw new InvalidSessionIdError(`A session id must be a string; received ${describeValue(id)}.`);
   }
   if (id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new InvalidSessionIdError(
-      `A session id must have 1 to ${MAX_ID_LENGTH} characters; received ${id.length}.`,
-    );
+    throw new InvalidSessionIdError(`A session id must have 1 to ${MAX_ID_LENGTH} characters; received ${id.length}.`);
   }
   if (id.includes('\u0000')) throw new InvalidSessionIdError('A session id cannot contain a NUL character.');
   // BSON stores a lone surrogate as U+FFFD: two different ids would name one document.
@@ -30,7 +28,10 @@ export function checkOwner(owner: unknown): string {
 }
 
 /** A write's expiry: `expires`, else now + `ttlMs`, else now + the store's lifetime. */
-export function expiryOf(options: { expires?: Date | undefined; ttlMs?: number | undefined } | undefined, defaultTtlMs: number): Date {
+export function expiryOf(
+  options: { expires?: Date | undefined; ttlMs?: number | undefined } | undefined,
+  defaultTtlMs: number,
+): Date {
   const expires = options?.expires;
   if (expires !== undefined) {
     if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) {

@@ -104,23 +104,24 @@ export class IndexKeeper {
    * Runs every `cleanupIntervalMs` and after each reconnect. Never rejects.
    */
   maintain(sweep: boolean): Promise<void> {
-    this.#maintaining ??= this.#operations.run('check the indexes', COLLECTION_WIDE, async (col) => {
-      const mode = this.#expiryMode;
-      if (mode === undefined) return;
-      const missing = await missingIndexes(col, this.#indexPlan, mode);
-      if (missing.length > 0) {
-        const outcome = await createIndexes(col, this.#indexPlan, mode);
-        this.#expiryMode = outcome.mode;
-        this.#warn({
-          code: 'INDEXES_RECREATED',
-          message:
-            `Collection "${col.collectionName}" had lost its index(es) on ${missing.join(', ')} (restored or dropped, or a server ` +
-            'that came back empty); they were created again.',
-        });
-        this.#report(outcome);
-      }
-      if (sweep && this.#expiryMode === 'interval') await col.deleteMany({ expires: { $lte: new Date() } });
-    })
+    this.#maintaining ??= this.#operations
+      .run('check the indexes', COLLECTION_WIDE, async (col) => {
+        const mode = this.#expiryMode;
+        if (mode === undefined) return;
+        const missing = await missingIndexes(col, this.#indexPlan, mode);
+        if (missing.length > 0) {
+          const outcome = await createIndexes(col, this.#indexPlan, mode);
+          this.#expiryMode = outcome.mode;
+          this.#warn({
+            code: 'INDEXES_RECREATED',
+            message:
+              `Collection "${col.collectionName}" had lost its index(es) on ${missing.join(', ')} (restored or dropped, or a server ` +
+              'that came back empty); they were created again.',
+          });
+          this.#report(outcome);
+        }
+        if (sweep && this.#expiryMode === 'interval') await col.deleteMany({ expires: { $lte: new Date() } });
+      })
       .catch(() => undefined)
       .finally(() => {
         this.#maintaining = undefined;

@@ -70,7 +70,14 @@ export class OperationRunner {
   serialize<T>(id: string, write: () => Promise<T>, deadline: Deadline): Promise<T> {
     const previous = this.#writeQueues.get(id);
     // A write whose caller has already been told it timed out must not start later.
-    const start = () => (deadline.expired ? Promise.reject(new ConnectionError('The write was dropped: its deadline passed while it waited behind another write of the same session.')) : write());
+    const start = () =>
+      deadline.expired
+        ? Promise.reject(
+            new ConnectionError(
+              'The write was dropped: its deadline passed while it waited behind another write of the same session.',
+            ),
+          )
+        : write();
     const next = previous ? previous.then(start, start) : start();
     const settled = next.then(
       () => undefined,
@@ -95,7 +102,8 @@ export class OperationRunner {
     maybeOperation?: (col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>,
   ): Promise<T> {
     if (this.#isClosed()) return Promise.reject(new StoreClosedError());
-    const [scope, operation] = typeof scopeOrOperation === 'function' ? [ONE_SESSION, scopeOrOperation] : [scopeOrOperation, maybeOperation!];
+    const [scope, operation] =
+      typeof scopeOrOperation === 'function' ? [ONE_SESSION, scopeOrOperation] : [scopeOrOperation, maybeOperation!];
     const { maxPendingOperations } = this.#options;
     const operationTimeoutMs = this.#options.operationTimeoutMs * scope.timeoutFactor;
     if (this.#pending >= maxPendingOperations) {
@@ -115,7 +123,8 @@ export class OperationRunner {
       this.#pending--;
     };
     started.then(release, release);
-    const timedOut = () => new ConnectionError(`MongoDB did not answer within ${operationTimeoutMs} ms (operationTimeoutMs) to ${action}.`);
+    const timedOut = () =>
+      new ConnectionError(`MongoDB did not answer within ${operationTimeoutMs} ms (operationTimeoutMs) to ${action}.`);
     const tracked = deadline.race(started, timedOut).catch((error: unknown) => {
       // A server that stopped answering is as unavailable as one that is gone.
       if (isUnreachableError(error) || (deadline.expired && scope === ONE_SESSION)) this.#connection.reportUnreachable();

@@ -233,7 +233,7 @@ const hasFields =
     if (isObject(v) !== undefined) return what;
     const given = v as Record<string, unknown>;
     for (const name of Object.keys(given)) {
-      const check = Object.prototype.hasOwnProperty.call(fields, name) ? fields[name] : undefined;
+      const check = Object.hasOwn(fields, name) ? fields[name] : undefined;
       if (!check) return `${what} (unknown field "${name}")`;
       const problem = given[name] === undefined ? undefined : check(given[name], `${option}.${name}`);
       if (typeof problem === 'object') return problem;
@@ -306,9 +306,11 @@ const OPTION_CHECKS: { readonly [K in keyof Required<SessionStoreOptions>]: Chec
   hashSessionIds: hasFields('{ secret: string }', { secret: isSecret }, ['secret']),
   owner: (v) => (typeof v === 'function' ? undefined : 'a function (session) => string | undefined'),
   peerFormat: (v) =>
-    typeof v === 'string' && Object.prototype.hasOwnProperty.call(PEER_SHAPES, v)
+    typeof v === 'string' && Object.hasOwn(PEER_SHAPES, v)
       ? undefined
-      : `one of ${Object.keys(PEER_SHAPES).map((name) => `'${name}'`).join(', ')}`,
+      : `one of ${Object.keys(PEER_SHAPES)
+          .map((name) => `'${name}'`)
+          .join(', ')}`,
   adoptPeerDocuments: isBoolean,
   peerCrypto: (v) => {
     if (isObject(v) !== undefined) return "connect-mongo's crypto options: { secret, ...kruptein options }";
@@ -335,11 +337,8 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
   const given = options as Record<string, unknown>;
   for (const name of Object.keys(given)) {
     // Own names only: `constructor` or `toString` are not options.
-    if (!Object.prototype.hasOwnProperty.call(OPTION_CHECKS, name)) {
-      throw new InvalidOptionError(
-        name,
-        `Unknown option "${name}". Known options: ${OPTION_NAMES.join(', ')}.`,
-      );
+    if (!Object.hasOwn(OPTION_CHECKS, name)) {
+      throw new InvalidOptionError(name, `Unknown option "${name}". Known options: ${OPTION_NAMES.join(', ')}.`);
     }
     const value = given[name];
     if (value === undefined) continue;

@@ -55,7 +55,13 @@ export function decodePeer(shape: PeerShape, doc: Document, kruptein: KrupteinCi
 }
 
 /** The fields a write sets to keep a document in its peer's shape. */
-export function encodePeer(shape: PeerShape, body: object, expires: Date, now: Date, kruptein: KrupteinCipher | undefined): Document {
+export function encodePeer(
+  shape: PeerShape,
+  body: object,
+  expires: Date,
+  now: Date,
+  kruptein: KrupteinCipher | undefined,
+): Document {
   switch (shape) {
     case 'json':
       return { session: kruptein ? kruptein.encrypt(body) : JSON.stringify(body), expires };
@@ -106,7 +112,15 @@ export class KrupteinCipher {
     const { secret, ...tuning } = options;
     this.#secret = secret;
     // connect-mongo's defaults, so its envelopes open with only the secret given.
-    const settings = { algorithm: 'aes-256-gcm', hashing: 'sha512', encodeas: 'base64', key_size: 32, iv_size: 16, at_size: 16, ...tuning };
+    const settings = {
+      algorithm: 'aes-256-gcm',
+      hashing: 'sha512',
+      encodeas: 'base64',
+      key_size: 32,
+      iv_size: 16,
+      at_size: 16,
+      ...tuning,
+    };
     this.#kruptein = loadKruptein()(settings);
   }
 
@@ -122,7 +136,8 @@ export class KrupteinCipher {
       failed = Boolean(error);
       plaintext = result;
     });
-    if (failed || typeof plaintext !== 'string') throw new PeerDecryptionError('a connect-mongo encrypted session did not decrypt with "crypto.secret"');
+    if (failed || typeof plaintext !== 'string')
+      throw new PeerDecryptionError('a connect-mongo encrypted session did not decrypt with "crypto.secret"');
     // connect-mongo encrypts the JSON string of the session, which kruptein JSON-encodes once more.
     const once = JSON.parse(plaintext) as unknown;
     return typeof once === 'string' ? JSON.parse(once) : once;

@@ -38,7 +38,11 @@ export function tombstoneUpdate(now: Date): UpdateFilter<SessionDocument> {
  * An update of a document read live: 0 matched when it is gone, or is a tombstone now
  * (the session was revoked after it was read).
  */
-export async function updateLive(col: Collection<SessionDocument>, documentId: string, update: UpdateFilter<SessionDocument>): Promise<number> {
+export async function updateLive(
+  col: Collection<SessionDocument>,
+  documentId: string,
+  update: UpdateFilter<SessionDocument>,
+): Promise<number> {
   try {
     return (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
   } catch (error) {

@@ -221,7 +221,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const loaded = doc ? this.#codec.decode(doc, id) : null;
         if (loaded) return this.#issue(loaded);
         const revokedAt = doc?.['revoked'] === true && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
-        return this.#issue({ session: null, snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }) });
+        return this.#issue({
+          session: null,
+          snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }),
+        });
       }),
       callback,
     );
@@ -286,7 +289,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const snapshot = opts?.snapshot;
     if (snapshot === undefined) return undefined;
     if (!this.#issued.has(snapshot)) {
-      throw new InvalidArgumentError('snapshot', 'Option "snapshot" must be the snapshot this store returned from load() or read().');
+      throw new InvalidArgumentError(
+        'snapshot',
+        'Option "snapshot" must be the snapshot this store returned from load() or read().',
+      );
     }
     return snapshot.id === id ? snapshot : undefined;
   }
@@ -329,12 +335,16 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const expires = expiryOf(opts, this.options.ttlMs);
         const snapshot = this.#snapshotFor(id, opts);
         if (snapshot && expires.getTime() > Date.now() && this.#writer.touchNotDue(snapshot, expires, opts?.touchAfterMs)) return;
-        return this.#operations.serialize(id, async () => {
-          if (expires.getTime() <= Date.now()) return this.#writer.delete(col, id);
-          if (snapshot) return this.#writer.touch(col, snapshot, expires, opts?.touchAfterMs);
-          // Never onto a tombstone: it lives exactly as long as the revoked session could have.
-          if ((await updateLive(col, this.#codec.documentId(id), { $set: { expires } })) > 0) this.emit('touch', id);
-        }, deadline);
+        return this.#operations.serialize(
+          id,
+          async () => {
+            if (expires.getTime() <= Date.now()) return this.#writer.delete(col, id);
+            if (snapshot) return this.#writer.touch(col, snapshot, expires, opts?.touchAfterMs);
+            // Never onto a tombstone: it lives exactly as long as the revoked session could have.
+            if ((await updateLive(col, this.#codec.documentId(id), { $set: { expires } })) > 0) this.emit('touch', id);
+          },
+          deadline,
+        );
       }),
       cb,
     );
@@ -365,14 +375,18 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** The live sessions of one owner: `[{ id, session, expires }]` (ids as stored, like `all()`). */
   listByOwner(owner: string, callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
     return withCallback(
-      this.#operations.run('list sessions by owner', COLLECTION_WIDE, async (col) => this.#list(col, { owner: { $eq: checkOwner(owner) } })),
+      this.#operations.run('list sessions by owner', COLLECTION_WIDE, async (col) =>
+        this.#list(col, { owner: { $eq: checkOwner(owner) } }),
+      ),
       callback,
     );
   }
 
   countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#operations.run('count sessions by owner', COLLECTION_WIDE, async (col) => this.#count(col, { owner: { $eq: checkOwner(owner) } })),
+      this.#operations.run('count sessions by owner', COLLECTION_WIDE, async (col) =>
+        this.#count(col, { owner: { $eq: checkOwner(owner) } }),
+      ),
       callback,
     );
   }
@@ -410,7 +424,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   async #detectPeerShape(): Promise<void> {
     if (this.options.peerFormat || this.options.adoptPeerDocuments) return;
     const col = await this.#connection.collection<SessionDocument>(this.options.collection);
-    const doc = await col.findOne({ v: { $exists: false }, revoked: { $exists: false } } as Document, { projection: { session: 1, blob: 1, v: 1 } });
+    const doc = await col.findOne({ v: { $exists: false }, revoked: { $exists: false } } as Document, {
+      projection: { session: 1, blob: 1, v: 1 },
+    });
     this.#newShape = doc ? peerShapeOf(doc) : undefined;
   }
 

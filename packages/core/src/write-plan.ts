@@ -60,12 +60,12 @@ export function diffBody(previous: EncodedBody, next: EncodedBody, lazyKeys?: re
     else dataChanged = true;
   };
   for (const key of Object.keys(next)) {
-    if (Object.prototype.hasOwnProperty.call(previous, key) && encodedEqual(previous[key], next[key])) continue;
+    if (Object.hasOwn(previous, key) && encodedEqual(previous[key], next[key])) continue;
     set[key] = next[key];
     changed(key);
   }
   for (const key of Object.keys(previous)) {
-    if (Object.prototype.hasOwnProperty.call(next, key)) continue;
+    if (Object.hasOwn(next, key)) continue;
     unset.push(key);
     changed(key);
   }
@@ -77,7 +77,12 @@ export function diffBody(previous: EncodedBody, next: EncodedBody, lazyKeys?: re
  * requested one. The window never exceeds half the requested lifetime, so a session
  * in use never lapses, however short its cookie is next to `touchAfterMs`.
  */
-export function touchNotDue(snapshot: Pick<SessionSnapshot, 'expires'>, expires: Date, touchAfterMs: number, now = Date.now()): boolean {
+export function touchNotDue(
+  snapshot: Pick<SessionSnapshot, 'expires'>,
+  expires: Date,
+  touchAfterMs: number,
+  now = Date.now(),
+): boolean {
   const window = Math.min(touchAfterMs, (expires.getTime() - now) / 2);
   return snapshot.expires.getTime() >= expires.getTime() - window;
 }

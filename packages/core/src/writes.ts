@@ -61,11 +61,16 @@ export class SessionWriter<Body extends object = SessionData> {
     if (expires.getTime() <= Date.now()) return this.delete(col, id);
     const given = opts?.snapshot?.id === id ? opts.snapshot : undefined;
     const now = new Date();
-    if (given?.format === 'absent') return this.#saveOverAbsent(col, id, given, this.#newUpdate(session, stored, given.documentId, owner, expires, now), now);
+    if (given?.format === 'absent')
+      return this.#saveOverAbsent(col, id, given, this.#newUpdate(session, stored, given.documentId, owner, expires, now), now);
     const snapshot = given;
     if (snapshot?.peerShape && !this.#options.adoptPeerDocuments) {
       // Kept in its peer's shape, so switching back to that store still reads it.
-      const matched = await updateLive(col, snapshot.documentId, this.#codec.peerUpdate(snapshot.peerShape, session, owner, expires, now));
+      const matched = await updateLive(
+        col,
+        snapshot.documentId,
+        this.#codec.peerUpdate(snapshot.peerShape, session, owner, expires, now),
+      );
       if (matched > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
     }
@@ -95,12 +100,28 @@ export class SessionWriter<Body extends object = SessionData> {
       return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
     }
     await this.#peerShapeKnown();
-    return this.#saveBlind(col, id, documentId, this.#newUpdate(session, stored, documentId, owner, expires, now), now, opts?.isNew === true);
+    return this.#saveBlind(
+      col,
+      id,
+      documentId,
+      this.#newUpdate(session, stored, documentId, owner, expires, now),
+      now,
+      opts?.isNew === true,
+    );
   }
 
   /** A new session's document: ours, or the peer shape the collection is kept in. */
-  #newUpdate(session: Body, stored: unknown, documentId: string, owner: string | undefined, expires: Date, now: Date): UpdateFilter<SessionDocument> {
-    return this.#newShape() ? this.#codec.peerUpdate(this.#newShape()!, session, owner, expires, now) : this.#codec.wholeUpdate(stored, documentId, owner, expires, now);
+  #newUpdate(
+    session: Body,
+    stored: unknown,
+    documentId: string,
+    owner: string | undefined,
+    expires: Date,
+    now: Date,
+  ): UpdateFilter<SessionDocument> {
+    return this.#newShape()
+      ? this.#codec.peerUpdate(this.#newShape()!, session, owner, expires, now)
+      : this.#codec.wholeUpdate(stored, documentId, owner, expires, now);
   }
 
   /**
@@ -146,7 +167,11 @@ export class SessionWriter<Body extends object = SessionData> {
       }
     }
     try {
-      const result = await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE, $setOnInsert: { createdAt: now } }, { upsert: true });
+      const result = await col.updateOne(
+        { _id: documentId },
+        { ...update, ...REFUSE_TOMBSTONE, $setOnInsert: { createdAt: now } },
+        { upsert: true },
+      );
       this.#emit(result.upsertedCount > 0 ? 'create' : 'update', id);
       return;
     } catch (error) {

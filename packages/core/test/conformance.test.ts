@@ -28,9 +28,7 @@ describe('the suite catches broken stores', () => {
     const store = new SessionStore({ uri, collection: 'broken_destroy' });
     try {
       const failed = await failingChecks(coreContractChecks, withBrokenDestroy(store));
-      expect(failed).toEqual(
-        expect.arrayContaining(['destroy removes the session and tolerates unknown ids']),
-      );
+      expect(failed).toEqual(expect.arrayContaining(['destroy removes the session and tolerates unknown ids']));
     } finally {
       await store.close();
     }

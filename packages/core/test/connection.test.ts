@@ -9,7 +9,15 @@ import {
   type SessionStoreOptions,
   type StoreWarning,
 } from '@mongo-session/core';
-import { buildFerretDBLauncher, MongoProxy, startFerretDB, testServer, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  buildFerretDBLauncher,
+  MongoProxy,
+  startFerretDB,
+  testServer,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 
 const database = uniqueDatabaseName('core_connection');
 const uri = testUri(database);
@@ -56,7 +64,12 @@ describe('every connection input', () => {
     const url = `${testServer().uri.replace(/\/$/, '')}/${database}/from_url`;
     const store = new SessionStore({ url });
     await store.set('u', { a: 1 });
-    expect(await raw.db().collection('from_url').countDocuments({ _id: 'u' as never })).toBe(1);
+    expect(
+      await raw
+        .db()
+        .collection('from_url')
+        .countDocuments({ _id: 'u' as never }),
+    ).toBe(1);
     await store.close();
   });
 
@@ -135,7 +148,12 @@ describe('every connection input', () => {
     const warnings: StoreWarning[] = [];
     store.on('warning', (w) => warnings.push(w));
     await roundTrip(store);
-    expect(warnings.map((w) => w.code).filter((c) => c.startsWith('LEGACY_')).sort()).toEqual(['LEGACY_OPTION_IGNORED', 'LEGACY_OPTION_IGNORED', 'LEGACY_OPTION_MAPPED']);
+    expect(
+      warnings
+        .map((w) => w.code)
+        .filter((c) => c.startsWith('LEGACY_'))
+        .sort(),
+    ).toEqual(['LEGACY_OPTION_IGNORED', 'LEGACY_OPTION_IGNORED', 'LEGACY_OPTION_MAPPED']);
     await store.close();
   });
 
@@ -170,7 +188,7 @@ describe('shared clients', () => {
     }
   });
 
-  it('closeAll() closes every store and client the library opened, not the user\'s', async () => {
+  it("closeAll() closes every store and client the library opened, not the user's", async () => {
     const client = new MongoClient(testServer().uri);
     const mine = new SessionStore({ client, databaseName: database, collection: 'closeall' });
     const ours = new SessionStore({ uri, collection: 'closeall' });
@@ -199,7 +217,11 @@ describe('outages and recovery (through the proxy)', () => {
     const failures = trackProcessFailures();
     const proxy = await MongoProxy.fromUri(uri);
     proxy.refuse();
-    const store = new SessionStore({ uri: proxy.uri(database), collection: 'outage', connectionOptions: { serverSelectionTimeoutMS: selection } });
+    const store = new SessionStore({
+      uri: proxy.uri(database),
+      collection: 'outage',
+      connectionOptions: { serverSelectionTimeoutMS: selection },
+    });
     const events: string[] = [];
     store.on('connect', () => events.push('connect'));
     store.on('disconnect', () => events.push('disconnect'));
@@ -214,7 +236,9 @@ describe('outages and recovery (through the proxy)', () => {
       await waitFor(store, 'connect', 3000);
       await roundTrip(store);
       const recoveredIn = Date.now() - back;
-      console.log(`unreachable at start: operation failed in ${failedIn} ms; recovered ${recoveredIn} ms after the server accepted`);
+      console.log(
+        `unreachable at start: operation failed in ${failedIn} ms; recovered ${recoveredIn} ms after the server accepted`,
+      );
       expect(recoveredIn).toBeLessThan(3000);
       expect(events).toEqual(['disconnect', 'connect']);
       expect(failures.unhandledRejections).toEqual([]);
@@ -228,7 +252,11 @@ describe('outages and recovery (through the proxy)', () => {
   it('server lost mid-use: disconnect, fast failures, then connect and recovery', async () => {
     const failures = trackProcessFailures();
     const proxy = await MongoProxy.fromUri(uri);
-    const store = new SessionStore({ uri: proxy.uri(database), collection: 'outage', connectionOptions: { serverSelectionTimeoutMS: selection } });
+    const store = new SessionStore({
+      uri: proxy.uri(database),
+      collection: 'outage',
+      connectionOptions: { serverSelectionTimeoutMS: selection },
+    });
     const events: string[] = [];
     store.on('connect', () => events.push('connect'));
     store.on('disconnect', () => events.push('disconnect'));
@@ -281,7 +309,10 @@ describe('server process killed and restarted (a private FerretDB)', () => {
     const launcher = testServer().launcher ?? (await buildFerretDBLauncher());
     const failures = trackProcessFailures();
     const first = await startFerretDB({ launcher });
-    const store = new SessionStore({ uri: `${first.uri}killtest`, connectionOptions: { serverSelectionTimeoutMS: selectionMs() } });
+    const store = new SessionStore({
+      uri: `${first.uri}killtest`,
+      connectionOptions: { serverSelectionTimeoutMS: selectionMs() },
+    });
     try {
       await store.ready();
       await store.set('acknowledged', { kept: true });

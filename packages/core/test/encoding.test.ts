@@ -5,7 +5,11 @@ import { losslessCorpus as corpus } from '@mongo-session/test-utils/lossless-cor
 
 /** Values that follow JSON's rules rather than round-tripping. */
 const jsonRules: [string, Record<string, unknown>, Record<string, unknown>][] = [
-  ['undefined, functions and symbols are dropped from objects', { a: undefined, f: () => 1, s: Symbol('x'), keep: 1 }, { keep: 1 }],
+  [
+    'undefined, functions and symbols are dropped from objects',
+    { a: undefined, f: () => 1, s: Symbol('x'), keep: 1 },
+    { keep: 1 },
+  ],
   ['... and become null in arrays', { list: [undefined, () => 1, Symbol('y'), 2] }, { list: [null, null, null, 2] }],
   ['toJSON is honoured', { v: { toJSON: () => 'custom' } }, { v: 'custom' }],
   ['invalid Dates become null', { d: new Date(NaN) }, { d: null }],
@@ -91,7 +95,10 @@ describe('lossless encoding through the server', () => {
 
   it('stores the documented schema: body in its own field, storage fields beside it', async () => {
     await store.set('schema', { user: 'ada', 'a.b': [[1]] });
-    const doc = await raw.db().collection('sessions').findOne({ _id: 'schema' as never });
+    const doc = await raw
+      .db()
+      .collection('sessions')
+      .findOne({ _id: 'schema' as never });
     expect(doc).toMatchObject({ _id: 'schema', v: 1, session: { user: 'ada', 'a%2Eb': [{ '%l': [1] }] } });
     expect(doc!['expires']).toBeInstanceOf(Date);
     expect(doc!['createdAt']).toBeInstanceOf(Date);
@@ -102,7 +109,10 @@ describe('lossless encoding through the server', () => {
     const json = new SessionStore({ uri, collection: 'json_sessions', serializer: 'json' });
     await json.set('j', { when: new Date(0), n: 1 });
     expect(await json.get('j')).toEqual({ when: '1970-01-01T00:00:00.000Z', n: 1 });
-    const doc = await raw.db().collection('json_sessions').findOne({ _id: 'j' as never });
+    const doc = await raw
+      .db()
+      .collection('json_sessions')
+      .findOne({ _id: 'j' as never });
     expect(typeof doc!['session']).toBe('string');
     await json.close();
 
@@ -116,7 +126,10 @@ describe('lossless encoding through the server', () => {
     });
     await custom.set('c', { x: [1, 2] });
     expect(await custom.get('c')).toEqual({ x: [1, 2] });
-    const cdoc = await raw.db().collection('custom_sessions').findOne({ _id: 'c' as never });
+    const cdoc = await raw
+      .db()
+      .collection('custom_sessions')
+      .findOne({ _id: 'c' as never });
     expect(cdoc!['session']).toEqual({ wrapped: '{"x":[1,2]}' });
     await custom.close();
   });

@@ -13,10 +13,17 @@ const classes = [
 
 describe('error tree', () => {
   it('exports every class, each named after itself and extending MongoSessionError', () => {
-    const exported = Object.entries(core).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error);
+    const exported = Object.entries(core).filter(
+      ([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error,
+    );
     expect(exported.map(([k]) => k).sort()).toEqual(classes.map(([n]) => n).sort());
     for (const [name, Class] of classes) {
-      const error = name === 'InvalidOptionError' || name === 'InvalidArgumentError' ? new (Class as new (a: string, m: string) => Error)('x', 'm') : new (Class as new (...a: unknown[]) => Error)(...(name === 'MongoSessionError' ? [core.ErrorCode.Operation, 'm'] : ['m']));
+      const error =
+        name === 'InvalidOptionError' || name === 'InvalidArgumentError'
+          ? new (Class as new (a: string, m: string) => Error)('x', 'm')
+          : new (Class as new (...a: unknown[]) => Error)(
+              ...(name === 'MongoSessionError' ? [core.ErrorCode.Operation, 'm'] : ['m']),
+            );
       expect(error.name).toBe(name);
       expect(error).toBeInstanceOf(core.MongoSessionError);
       expect(error).toBeInstanceOf(Error);

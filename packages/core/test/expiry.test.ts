@@ -93,7 +93,10 @@ describe('autoRemove: interval and disabled', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await raw.db().collection('interval').countDocuments()).toBe(0);
     await store.close();
-    await raw.db().collection('interval').insertOne({ _id: 'y' as never, expires: new Date(0), session: {}, v: 1 });
+    await raw
+      .db()
+      .collection('interval')
+      .insertOne({ _id: 'y' as never, expires: new Date(0), session: {}, v: 1 });
     await new Promise((r) => setTimeout(r, 400));
     expect(await raw.db().collection('interval').countDocuments()).toBe(1);
   });

@@ -46,7 +46,8 @@ function open(serializer: Serializer): SessionStore {
   return store;
 }
 
-const rawCollection = (serializer: Serializer) => raw.db().collection<{ _id: string } & Record<string, unknown>>(COLLECTIONS[serializer]);
+const rawCollection = (serializer: Serializer) =>
+  raw.db().collection<{ _id: string } & Record<string, unknown>>(COLLECTIONS[serializer]);
 
 let fingerprint = '';
 let eventsChecked = 0;
@@ -183,7 +184,12 @@ describe('options', () => {
   });
 
   it('per-call options: a NaN lifetime or an invalid Date is an InvalidOptionError', async () => {
-    for (const opts of [{ ttlMs: NaN }, { expires: new Date(NaN) }, { ttlMs: '1' as unknown as number }, { expires: 'tomorrow' as unknown as Date }]) {
+    for (const opts of [
+      { ttlMs: NaN },
+      { expires: new Date(NaN) },
+      { ttlMs: '1' as unknown as number },
+      { expires: 'tomorrow' as unknown as Date },
+    ]) {
       expect((await outcomeOf(stores.lossless.set('per-call', { canary: CANARY }, opts))).code).toBe(ErrorCode.InvalidOption);
       expect((await outcomeOf(stores.lossless.touch('per-call', opts))).code).toBe(ErrorCode.InvalidOption);
     }
@@ -202,7 +208,9 @@ describe('options', () => {
 });
 
 describe('documents corrupted by hand', () => {
-  const rows = CORRUPT_CASES.flatMap((c) => (['lossless', 'json'] as const).map((s) => [`${c.name} (read by a ${s} store)`, c, s] as const));
+  const rows = CORRUPT_CASES.flatMap((c) =>
+    (['lossless', 'json'] as const).map((s) => [`${c.name} (read by a ${s} store)`, c, s] as const),
+  );
 
   it.each(rows)('%s', async (_name, row, serializer) => {
     const store = stores[serializer];
@@ -244,7 +252,14 @@ describe('properties (fast-check, against the server)', () => {
     const ids = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.string({ unit: 'grapheme-ascii', minLength: 1015, maxLength: 1035 }),
-      fc.anything({ maxDepth: 2, withBigInt: true, withDate: true, withMap: true, withNullPrototype: true, withBoxedValues: true }),
+      fc.anything({
+        maxDepth: 2,
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withNullPrototype: true,
+        withBoxedValues: true,
+      }),
       fc.record({ $ne: fc.anything({ maxDepth: 1 }) }),
     );
     await fc.assert(
@@ -264,7 +279,10 @@ describe('properties (fast-check, against the server)', () => {
   });
 
   it('JSON-like bodies with Dates, special numbers, NUL and odd keys round-trip exactly (lossless)', async () => {
-    const key = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', '$where', 'a.b', '%s', '%', ''));
+    const key = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+      fc.constantFrom('__proto__', 'constructor', '$where', 'a.b', '%s', '%', ''),
+    );
     const leaf = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 12 }),
       fc.constantFrom('\u0000', 'a\u0000b', CANARY),
@@ -275,7 +293,12 @@ describe('properties (fast-check, against the server)', () => {
       fc.date({ noInvalidDate: true }),
     );
     const { tree } = fc.letrec<{ tree: unknown }>((tie) => ({
-      tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.array(tie('tree'), { maxLength: 4 }), fc.dictionary(key, tie('tree'), { maxKeys: 4 })),
+      tree: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('tree'), { maxLength: 4 }),
+        fc.dictionary(key, tie('tree'), { maxKeys: 4 }),
+      ),
     }));
     const body = fc.dictionary(key, tree, { maxKeys: 6 });
     await fc.assert(
@@ -294,15 +317,19 @@ describe('properties (fast-check, against the server)', () => {
 
   it('strings with lone surrogates come back with U+FFFD in their place (lossless), exactly (json)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 10 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }), async (value, key) => {
-        const id = `prop-string-${run++}`;
-        const body = { [key]: value, canary: CANARY };
-        await stores.lossless.set(id, body);
-        expect(await stores.lossless.get(id)).toEqual({ [wellFormed(key)]: wellFormed(value), canary: CANARY });
-        await stores.json.set(id, body);
-        expect(await stores.json.get(id)).toEqual(body);
-        await Promise.all([stores.lossless.destroy(id), stores.json.destroy(id)]);
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 10 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }),
+        async (value, key) => {
+          const id = `prop-string-${run++}`;
+          const body = { [key]: value, canary: CANARY };
+          await stores.lossless.set(id, body);
+          expect(await stores.lossless.get(id)).toEqual({ [wellFormed(key)]: wellFormed(value), canary: CANARY });
+          await stores.json.set(id, body);
+          expect(await stores.json.get(id)).toEqual(body);
+          await Promise.all([stores.lossless.destroy(id), stores.json.destroy(id)]);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -321,21 +348,25 @@ describe('properties (fast-check, against the server)', () => {
       withObjectString: true,
     });
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.string({ maxLength: 6 }), anything, { maxKeys: 5 }), fc.constantFrom<Serializer>('lossless', 'json'), async (generated, serializer) => {
-        const id = `prop-any-${run++}`;
-        const body = { ...generated, canary: CANARY };
-        const result = await outcomeOf(stores[serializer].set(id, body));
-        expect(['resolved', ErrorCode.Serialization]).toContain(result.code);
-        assertNoCanary(result.error, 'set error');
-        if (result.code === 'resolved') {
-          const read = await stores[serializer].get(id);
-          expect(read).not.toBeNull();
-          expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
-          expect(read!['canary']).toBe(CANARY);
-          await stores[serializer].destroy(id);
-        }
-        assertNoPollution(fingerprint);
-      }),
+      fc.asyncProperty(
+        fc.dictionary(fc.string({ maxLength: 6 }), anything, { maxKeys: 5 }),
+        fc.constantFrom<Serializer>('lossless', 'json'),
+        async (generated, serializer) => {
+          const id = `prop-any-${run++}`;
+          const body = { ...generated, canary: CANARY };
+          const result = await outcomeOf(stores[serializer].set(id, body));
+          expect(['resolved', ErrorCode.Serialization]).toContain(result.code);
+          assertNoCanary(result.error, 'set error');
+          if (result.code === 'resolved') {
+            const read = await stores[serializer].get(id);
+            expect(read).not.toBeNull();
+            expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+            expect(read!['canary']).toBe(CANARY);
+            await stores[serializer].destroy(id);
+          }
+          assertNoPollution(fingerprint);
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -83,7 +83,9 @@ describe('a hung server', () => {
         const attempt = await timed(store.get('kept'));
         if (attempt.value) {
           recoveredMs = Date.now() - healed;
-          expect(attempt.value).toEqual({ user: 'ada' });
+          // The set that timed out may still land once the server answers (its outcome is unknown, as after any timeout).
+          expect(attempt.value).toMatchObject({ user: 'ada' });
+          expect([undefined, 1]).toContain((attempt.value as { n?: number }).n);
           break;
         }
         await new Promise((r) => setTimeout(r, 100));

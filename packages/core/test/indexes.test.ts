@@ -26,7 +26,12 @@ function open(options: Partial<SessionStoreOptions>): { store: SessionStore; war
 
 /** The single-field keys of a collection's indexes, e.g. ['_id', 'expires', 'owner']. */
 async function indexedFields(collection: string): Promise<string[]> {
-  const indexes = await raw.db().collection(collection).listIndexes().toArray().catch(() => []);
+  const indexes = await raw
+    .db()
+    .collection(collection)
+    .listIndexes()
+    .toArray()
+    .catch(() => []);
   return indexes.map((index) => Object.keys(index['key'] as object).join(',')).sort();
 }
 
@@ -60,8 +65,20 @@ describe('indexes found missing are created again', () => {
     await new Promise((r) => setTimeout(r, 800));
     expect(warnings.filter((w) => w.code === 'INDEXES_RECREATED').length).toBe(before);
     // The sweep still runs on the recreated collection.
-    await raw.db().collection(collection).insertOne({ _id: 'old' as never, session: {}, v: 1, expires: new Date(Date.now() - 1000) });
-    expect(await eventually(async () => (await raw.db().collection(collection).countDocuments({ _id: 'old' as never })) === 0, 3000)).toBeGreaterThanOrEqual(0);
+    await raw
+      .db()
+      .collection(collection)
+      .insertOne({ _id: 'old' as never, session: {}, v: 1, expires: new Date(Date.now() - 1000) });
+    expect(
+      await eventually(
+        async () =>
+          (await raw
+            .db()
+            .collection(collection)
+            .countDocuments({ _id: 'old' as never })) === 0,
+        3000,
+      ),
+    ).toBeGreaterThanOrEqual(0);
   });
 
   it('after a reconnect: a server that comes back without the indexes gets them again', async () => {
@@ -100,20 +117,38 @@ describe('index refusals reach the app', () => {
     const proxy = await MongoProxy.fromUri(uri);
     const failures = trackProcessFailures();
     try {
-      proxy.failCommand('createIndexes', { code: 13, codeName: 'Unauthorized', errmsg: 'not authorized on db to execute command' });
+      proxy.failCommand('createIndexes', {
+        code: 13,
+        codeName: 'Unauthorized',
+        errmsg: 'not authorized on db to execute command',
+      });
       const collection = fresh();
       const { store, warnings, errors } = open({ uri: proxy.uri(database), collection, cleanupIntervalMs: 300 });
       const viaCallback = await new Promise<Error | null | undefined>((resolve) => store.ready((error) => resolve(error)));
       expect(viaCallback).toMatchObject({ code: ErrorCode.Operation, serverCode: 13 });
-      expect(viaCallback!.message).toMatch(/^Error creating index \{ expires: 1 \} on collection "idx_\d+": the server refused it \(code 13 Unauthorized\)/);
+      expect(viaCallback!.message).toMatch(
+        /^Error creating index \{ expires: 1 \} on collection "idx_\d+": the server refused it \(code 13 Unauthorized\)/,
+      );
       await expect(store.ready()).rejects.toBe(viaCallback);
       expect(errors).toEqual([viaCallback]);
       expect(warnings.map((w) => w.code)).toContain('INDEX_FAILED');
       // The store works, and expired sessions are swept without the index.
       await store.set('live', { a: 1 });
       expect(await store.get('live')).toEqual({ a: 1 });
-      await raw.db().collection(collection).insertOne({ _id: 'old' as never, session: {}, v: 1, expires: new Date(Date.now() - 1000) });
-      expect(await eventually(async () => (await raw.db().collection(collection).countDocuments({ _id: 'old' as never })) === 0, 3000)).toBeGreaterThanOrEqual(0);
+      await raw
+        .db()
+        .collection(collection)
+        .insertOne({ _id: 'old' as never, session: {}, v: 1, expires: new Date(Date.now() - 1000) });
+      expect(
+        await eventually(
+          async () =>
+            (await raw
+              .db()
+              .collection(collection)
+              .countDocuments({ _id: 'old' as never })) === 0,
+          3000,
+        ),
+      ).toBeGreaterThanOrEqual(0);
       expect(failures.unhandledRejections).toEqual([]);
     } finally {
       failures.stop();
@@ -139,7 +174,7 @@ describe('a unique index that is not ours', () => {
     expect(await store.get('first')).toEqual({ user: 'ann' });
   });
 
-  it('names the index from the server\'s keyPattern (MongoDB 4.4+), never its value', async () => {
+  it("names the index from the server's keyPattern (MongoDB 4.4+), never its value", async () => {
     const proxy = await MongoProxy.fromUri(uri);
     try {
       const { store } = open({ uri: proxy.uri(database), collection: fresh(), autoRemove: 'interval' });

@@ -2,7 +2,7 @@ import { Binary, MongoClient } from 'mongodb';
 import {
   ErrorCode,
   hashSessionId,
-  InvalidOptionError,
+  type InvalidOptionError,
   SessionStore,
   type SessionStoreOptions,
   type StoreWarning,
@@ -75,7 +75,9 @@ describe('encryption at rest', () => {
     const store = open({ collection, crypto: { secret: SECRET_A } });
     await store.set('many', { base: true });
     const loads = await Promise.all(Array.from({ length: 50 }, () => store.load('many')));
-    await Promise.all(loads.map((loaded, i) => store.set('many', { ...loaded!.session, [`k${i}`]: i }, { snapshot: loaded!.snapshot })));
+    await Promise.all(
+      loads.map((loaded, i) => store.set('many', { ...loaded!.session, [`k${i}`]: i }, { snapshot: loaded!.snapshot })),
+    );
     const final = await store.get('many');
     expect(Object.keys(final!).length).toBe(51);
     // A key deleted in one request and untouched by others stays deleted.
@@ -103,7 +105,9 @@ describe('encryption at rest', () => {
     await old.set('rotate', { a: 1, b: 2 });
     const keyIdOf = async () => {
       const doc = await rawCollection(collection).findOne({ _id: 'rotate' });
-      return Object.values(doc!['session'] as Record<string, Binary>).map((b) => Buffer.from(b.buffer).subarray(1, 9).toString('hex'));
+      return Object.values(doc!['session'] as Record<string, Binary>).map((b) =>
+        Buffer.from(b.buffer).subarray(1, 9).toString('hex'),
+      );
     };
     const [oldKeyId] = await keyIdOf();
 
@@ -187,7 +191,13 @@ describe('encryption at rest', () => {
     const warnings = warningsOf(strict);
     await plain.set('clear-empty', {});
     await plain.set('clear-owned', { user: 'ann' });
-    await rawCollection(collection).insertOne({ _id: 'forged-empty', session: {}, v: 1, expires: new Date(Date.now() + 60_000), owner: 'ann' });
+    await rawCollection(collection).insertOne({
+      _id: 'forged-empty',
+      session: {},
+      v: 1,
+      expires: new Date(Date.now() + 60_000),
+      owner: 'ann',
+    });
     // Our own empty encrypted body stays readable, and so does an owned encrypted one.
     await strict.set('sealed-empty', {});
     await strict.set('sealed-owned', { user: 'ann' });
@@ -248,7 +258,7 @@ describe('encryption at rest', () => {
 });
 
 describe('snapshots', () => {
-  it('a write may only be relative to a snapshot this store handed out: a copied or another store\'s is refused', async () => {
+  it("a write may only be relative to a snapshot this store handed out: a copied or another store's is refused", async () => {
     const collection = freshCollection();
     const store = open({ collection, hashSessionIds: { secret: HASH_SECRET } });
     const other = open({ collection: freshCollection() });
@@ -257,7 +267,11 @@ describe('snapshots', () => {
     const mine = await other.load('mine');
     const loaded = await store.load('victim');
     // A hand-made snapshot could name any document (bypassing the id hash): refused before any query.
-    const forged = { ...loaded!.snapshot, id: 'attacker', documentId: loaded!.snapshot.documentId } as typeof loaded extends { snapshot: infer S } | null ? S : never;
+    const forged = { ...loaded!.snapshot, id: 'attacker', documentId: loaded!.snapshot.documentId } as typeof loaded extends {
+      snapshot: infer S;
+    } | null
+      ? S
+      : never;
     for (const snapshot of [forged, mine!.snapshot]) {
       const error = await store.set('attacker', { user: 'eve' }, { snapshot }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: ErrorCode.InvalidArgument, argument: 'snapshot' });
@@ -332,78 +346,84 @@ describe('owners ("log out everywhere")', () => {
   });
 
   // JSON bodies take the whole-rewrite path for the in-flight write; lossless ones the per-key path.
-  it.each(['lossless', 'json'] as const)('destroyByOwner revokes every session of one owner; writes in flight do not bring them back (%s)', async (serializer) => {
-    const collection = freshCollection();
-    const store = open({ collection, owner: ownerOf, serializer });
-    const warnings = warningsOf(store);
-    await store.set('ann-laptop', { user: 'ann', n: 1 });
-    await store.set('ann-phone', { user: 'ann', n: 1 });
-    await store.set('bob-laptop', { user: 'bob', n: 1 });
-    const inFlight = await store.load('ann-laptop');
+  it.each(['lossless', 'json'] as const)(
+    'destroyByOwner revokes every session of one owner; writes in flight do not bring them back (%s)',
+    async (serializer) => {
+      const collection = freshCollection();
+      const store = open({ collection, owner: ownerOf, serializer });
+      const warnings = warningsOf(store);
+      await store.set('ann-laptop', { user: 'ann', n: 1 });
+      await store.set('ann-phone', { user: 'ann', n: 1 });
+      await store.set('bob-laptop', { user: 'bob', n: 1 });
+      const inFlight = await store.load('ann-laptop');
 
-    expect(await store.destroyByOwner('ann')).toBe(2);
-    expect(await store.get('ann-laptop')).toBeNull();
-    expect(await store.get('ann-phone')).toBeNull();
-    expect(await store.get('bob-laptop')).toEqual({ user: 'bob', n: 1 });
-    expect(await store.countByOwner('ann')).toBe(0);
-    expect(await store.length()).toBe(1);
-    expect((await store.all()).map((s) => s.id)).toEqual(['bob-laptop']);
+      expect(await store.destroyByOwner('ann')).toBe(2);
+      expect(await store.get('ann-laptop')).toBeNull();
+      expect(await store.get('ann-phone')).toBeNull();
+      expect(await store.get('bob-laptop')).toEqual({ user: 'bob', n: 1 });
+      expect(await store.countByOwner('ann')).toBe(0);
+      expect(await store.length()).toBe(1);
+      expect((await store.all()).map((s) => s.id)).toEqual(['bob-laptop']);
 
-    // A relative write from a request that read before the revocation.
-    await store.set('ann-laptop', { ...inFlight!.session, n: 2 }, { snapshot: inFlight!.snapshot });
-    // A whole-document write (no snapshot), as koa-session-store or @fastify/session make.
-    await store.set('ann-phone', { user: 'ann', n: 2 });
-    // A touch neither revives it nor stretches the tombstone.
-    const expiresAtRevocation = (await rawCollection(collection).findOne({ _id: 'ann-phone' }))!['expires'].getTime();
-    await store.touch('ann-phone', { ttlMs: 30 * 86_400_000 });
-    expect(await store.get('ann-laptop')).toBeNull();
-    expect(await store.get('ann-phone')).toBeNull();
-    expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY')).toHaveLength(2);
-    const tombstone = await rawCollection(collection).findOne({ _id: 'ann-phone' });
-    expect(tombstone).toMatchObject({ revoked: true, revokedAt: expect.any(Date), session: null });
-    expect(tombstone).not.toHaveProperty('owner');
-    // The tombstone lives exactly as long as the revoked session could have: no touch moved it.
-    expect(tombstone!['expires'].getTime()).toBe(expiresAtRevocation);
-    expect(expiresAtRevocation - Date.now()).toBeGreaterThan(13 * 86_400_000);
-    // A browser that keeps its id (koa-session-store) logs in again: its request read the tombstone.
-    const relogin = await store.read('ann-laptop');
-    expect(relogin.session).toBeNull();
-    await store.set('ann-laptop', { user: 'ann', fresh: true }, { snapshot: relogin.snapshot });
-    expect(await store.get('ann-laptop')).toEqual({ user: 'ann', fresh: true });
-    const fresh = await rawCollection(collection).findOne({ _id: 'ann-laptop' });
-    expect(fresh).not.toHaveProperty('revoked');
-    expect(fresh).not.toHaveProperty('revokedAt');
-    await store.destroy('ann-laptop');
-    // A second call finds nothing left to revoke; destroy removes a tombstone.
-    expect(await store.destroyByOwner('ann')).toBe(0);
-    await store.destroy('ann-phone');
-    expect(await rawCollection(collection).findOne({ _id: 'ann-phone' })).toBeNull();
-  });
+      // A relative write from a request that read before the revocation.
+      await store.set('ann-laptop', { ...inFlight!.session, n: 2 }, { snapshot: inFlight!.snapshot });
+      // A whole-document write (no snapshot), as koa-session-store or @fastify/session make.
+      await store.set('ann-phone', { user: 'ann', n: 2 });
+      // A touch neither revives it nor stretches the tombstone.
+      const expiresAtRevocation = (await rawCollection(collection).findOne({ _id: 'ann-phone' }))!['expires'].getTime();
+      await store.touch('ann-phone', { ttlMs: 30 * 86_400_000 });
+      expect(await store.get('ann-laptop')).toBeNull();
+      expect(await store.get('ann-phone')).toBeNull();
+      expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY')).toHaveLength(2);
+      const tombstone = await rawCollection(collection).findOne({ _id: 'ann-phone' });
+      expect(tombstone).toMatchObject({ revoked: true, revokedAt: expect.any(Date), session: null });
+      expect(tombstone).not.toHaveProperty('owner');
+      // The tombstone lives exactly as long as the revoked session could have: no touch moved it.
+      expect(tombstone!['expires'].getTime()).toBe(expiresAtRevocation);
+      expect(expiresAtRevocation - Date.now()).toBeGreaterThan(13 * 86_400_000);
+      // A browser that keeps its id (koa-session-store) logs in again: its request read the tombstone.
+      const relogin = await store.read('ann-laptop');
+      expect(relogin.session).toBeNull();
+      await store.set('ann-laptop', { user: 'ann', fresh: true }, { snapshot: relogin.snapshot });
+      expect(await store.get('ann-laptop')).toEqual({ user: 'ann', fresh: true });
+      const fresh = await rawCollection(collection).findOne({ _id: 'ann-laptop' });
+      expect(fresh).not.toHaveProperty('revoked');
+      expect(fresh).not.toHaveProperty('revokedAt');
+      await store.destroy('ann-laptop');
+      // A second call finds nothing left to revoke; destroy removes a tombstone.
+      expect(await store.destroyByOwner('ann')).toBe(0);
+      await store.destroy('ann-phone');
+      expect(await rawCollection(collection).findOne({ _id: 'ann-phone' })).toBeNull();
+    },
+  );
 
   // The field report: a slow request (an upload, a long poll) with a stolen cookie lands after any fixed window.
-  it.each(['lossless', 'json'] as const)('revocation is final however late a write prepared before it lands (%s)', async (serializer) => {
-    const collection = freshCollection();
-    const store = open({ collection, owner: ownerOf, serializer });
-    const warnings = warningsOf(store);
-    await store.set('slow', { user: 'eve', n: 1 });
-    const before = await store.load('slow');
-    const beforeRead = await store.read('slow');
-    expect(await store.destroyByOwner('eve')).toBe(1);
-    // The write lands long after the revocation: the store's clock says an hour later.
-    await withClockAhead(3_600_000, async () => {
-      await store.set('slow', { ...before!.session, n: 2 }, { snapshot: before!.snapshot });
-      await store.set('slow', { ...beforeRead.session!, n: 3 }, { snapshot: beforeRead.snapshot });
-      await store.set('slow', { user: 'eve', n: 4 }); // no snapshot at all
-      await store.touch('slow', { snapshot: before!.snapshot });
-    });
-    expect(await store.get('slow')).toBeNull();
-    expect(await rawCollection(collection).findOne({ _id: 'slow' })).toMatchObject({ revoked: true, session: null });
-    expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY').length).toBeGreaterThanOrEqual(3);
-    // Only a read that saw the tombstone may replace it, once.
-    const seen = await store.read('slow');
-    await store.set('slow', { user: 'eve', relogin: 1 }, { snapshot: seen.snapshot });
-    expect(await store.get('slow')).toEqual({ user: 'eve', relogin: 1 });
-  });
+  it.each(['lossless', 'json'] as const)(
+    'revocation is final however late a write prepared before it lands (%s)',
+    async (serializer) => {
+      const collection = freshCollection();
+      const store = open({ collection, owner: ownerOf, serializer });
+      const warnings = warningsOf(store);
+      await store.set('slow', { user: 'eve', n: 1 });
+      const before = await store.load('slow');
+      const beforeRead = await store.read('slow');
+      expect(await store.destroyByOwner('eve')).toBe(1);
+      // The write lands long after the revocation: the store's clock says an hour later.
+      await withClockAhead(3_600_000, async () => {
+        await store.set('slow', { ...before!.session, n: 2 }, { snapshot: before!.snapshot });
+        await store.set('slow', { ...beforeRead.session!, n: 3 }, { snapshot: beforeRead.snapshot });
+        await store.set('slow', { user: 'eve', n: 4 }); // no snapshot at all
+        await store.touch('slow', { snapshot: before!.snapshot });
+      });
+      expect(await store.get('slow')).toBeNull();
+      expect(await rawCollection(collection).findOne({ _id: 'slow' })).toMatchObject({ revoked: true, session: null });
+      expect(warnings.filter((w) => w.code === 'WRITE_AFTER_DESTROY').length).toBeGreaterThanOrEqual(3);
+      // Only a read that saw the tombstone may replace it, once.
+      const seen = await store.read('slow');
+      await store.set('slow', { user: 'eve', relogin: 1 }, { snapshot: seen.snapshot });
+      expect(await store.get('slow')).toEqual({ user: 'eve', relogin: 1 });
+    },
+  );
 
   it('revokes sessions with concurrent writes in flight in this process', async () => {
     const collection = freshCollection();
@@ -431,7 +451,10 @@ describe('owners ("log out everywhere")', () => {
     expect(error).toMatchObject({ code: ErrorCode.InvalidOption, option: 'owner' });
     expect(JSON.stringify({ m: (error as Error).message, c: String((error as Error).cause) })).not.toContain(CANARY);
     for (const bad of ['', 7, null, 'x'.repeat(1025)]) {
-      await expect(store.listByOwner(bad as string)).rejects.toMatchObject({ code: ErrorCode.InvalidArgument, argument: 'owner' });
+      await expect(store.listByOwner(bad as string)).rejects.toMatchObject({
+        code: ErrorCode.InvalidArgument,
+        argument: 'owner',
+      });
       await expect(store.countByOwner(bad as string)).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
       await expect(store.destroyByOwner(bad as string)).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
     }
@@ -458,7 +481,9 @@ describe('all three together', () => {
     expect(docs.every((d) => d['owner'] === 'eve')).toBe(true);
     expect(await store.get('sid-1')).toEqual({ user: 'eve', secret: CANARY, when: new Date(5) });
     const listed = await store.listByOwner('eve');
-    expect(listed.map((s) => s.id).sort()).toEqual([hashSessionId('sid-1', HASH_SECRET), hashSessionId('sid-2', HASH_SECRET)].sort());
+    expect(listed.map((s) => s.id).sort()).toEqual(
+      [hashSessionId('sid-1', HASH_SECRET), hashSessionId('sid-2', HASH_SECRET)].sort(),
+    );
     expect(listed.find((s) => s.id === hashSessionId('sid-1', HASH_SECRET))!.session['secret']).toBe(CANARY);
     expect(await store.destroyByOwner('eve')).toBe(2);
     expect(await store.get('sid-1')).toBeNull();

@@ -144,9 +144,17 @@ describe('writes relative to what was read', () => {
       await store.set('rel-5', { data: 1, cookie: { n: 1 } }, { ttlMs: 3_600_000 });
       const loaded = await store.load('rel-5');
       proxy.resetCounts();
-      await store.set('rel-5', { data: 1, cookie: { n: 2 } }, { snapshot: loaded!.snapshot, lazyKeys: ['cookie'], ttlMs: 3_600_000 });
+      await store.set(
+        'rel-5',
+        { data: 1, cookie: { n: 2 } },
+        { snapshot: loaded!.snapshot, lazyKeys: ['cookie'], ttlMs: 3_600_000 },
+      );
       expect(proxy.count('update')).toBe(0);
-      await store.set('rel-5', { data: 2, cookie: { n: 3 } }, { snapshot: loaded!.snapshot, lazyKeys: ['cookie'], ttlMs: 3_600_000 });
+      await store.set(
+        'rel-5',
+        { data: 2, cookie: { n: 3 } },
+        { snapshot: loaded!.snapshot, lazyKeys: ['cookie'], ttlMs: 3_600_000 },
+      );
       expect(proxy.count('update')).toBe(1);
       expect(await store.get('rel-5')).toEqual({ data: 2, cookie: { n: 3 } });
     } finally {

@@ -16,7 +16,8 @@ describe('diffBody', () => {
         for (const key of unset) delete applied[key];
         expect(applied).toEqual(next);
         // Nothing unchanged is written.
-        for (const key of Object.keys(set)) expect(Object.prototype.hasOwnProperty.call(previous, key) && JSON.stringify(previous[key]) === JSON.stringify(next[key])).toBe(false);
+        for (const key of Object.keys(set))
+          expect(Object.hasOwn(previous, key) && JSON.stringify(previous[key]) === JSON.stringify(next[key])).toBe(false);
       }),
       { numRuns: 300 },
     );
@@ -41,14 +42,19 @@ describe('touchNotDue', () => {
   it('never skips a touch that would leave less than half the requested lifetime', () => {
     const now = 1_700_000_000_000;
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 30 * 86_400_000 }), fc.integer({ min: 0, max: 60 * 86_400_000 }), fc.integer({ min: 0, max: 86_400_000 }), (lifetime, stored, window) => {
-        const expires = new Date(now + lifetime);
-        const snapshot = { expires: new Date(now + stored) };
-        if (touchNotDue(snapshot, expires, window, now)) {
-          expect(snapshot.expires.getTime() - now).toBeGreaterThanOrEqual(lifetime / 2);
-          expect(expires.getTime() - snapshot.expires.getTime()).toBeLessThanOrEqual(window);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 30 * 86_400_000 }),
+        fc.integer({ min: 0, max: 60 * 86_400_000 }),
+        fc.integer({ min: 0, max: 86_400_000 }),
+        (lifetime, stored, window) => {
+          const expires = new Date(now + lifetime);
+          const snapshot = { expires: new Date(now + stored) };
+          if (touchNotDue(snapshot, expires, window, now)) {
+            expect(snapshot.expires.getTime() - now).toBeGreaterThanOrEqual(lifetime / 2);
+            expect(expires.getTime() - snapshot.expires.getTime()).toBeLessThanOrEqual(window);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

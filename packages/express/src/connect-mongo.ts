@@ -35,24 +35,45 @@ export interface ConnectMongoOptions extends Partial<Omit<SessionStoreOptions, '
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   transformId: 'session ids are stored as given; transform them in express-session\'s "genid" instead.',
-  writeOperationOptions: 'set the write concern on the client: mongoOptions: { writeConcern: { w: "majority" } } or w= in mongoUrl.',
-  cryptoAdapter: 'its envelopes cannot be read; pass crypto: { secret } (kruptein), or see "Security" in the core README for this library\'s encryption.',
+  writeOperationOptions:
+    'set the write concern on the client: mongoOptions: { writeConcern: { w: "majority" } } or w= in mongoUrl.',
+  cryptoAdapter:
+    'its envelopes cannot be read; pass crypto: { secret } (kruptein), or see "Security" in the core README for this library\'s encryption.',
 };
 
 /** Maps connect-mongo 6 option names onto the core's. */
 export function fromConnectMongo(options: ConnectMongoOptions): SessionStoreOptions {
-  const { mongoUrl, dbName, collectionName, mongoOptions, ttl, autoRemoveInterval, touchAfter, stringify, serialize, unserialize, timestamps, crypto, ...rest } =
-    options ?? ({} as ConnectMongoOptions);
+  const {
+    mongoUrl,
+    dbName,
+    collectionName,
+    mongoOptions,
+    ttl,
+    autoRemoveInterval,
+    touchAfter,
+    stringify,
+    serialize,
+    unserialize,
+    timestamps,
+    crypto,
+    ...rest
+  } = options ?? ({} as ConnectMongoOptions);
   for (const [name, how] of Object.entries(UNSUPPORTED)) {
     if ((rest as Record<string, unknown>)[name] !== undefined) {
       throw new InvalidOptionError(name, `connect-mongo option "${name}" is not supported: ${how}`);
     }
   }
   if (timestamps === false) {
-    throw new InvalidOptionError('timestamps', 'connect-mongo option "timestamps: false" is not supported: documents always carry createdAt and updatedAt; remove the option.');
+    throw new InvalidOptionError(
+      'timestamps',
+      'connect-mongo option "timestamps: false" is not supported: documents always carry createdAt and updatedAt; remove the option.',
+    );
   }
   if ((serialize === undefined) !== (unserialize === undefined)) {
-    throw new InvalidOptionError(serialize ? 'unserialize' : 'serialize', 'connect-mongo options "serialize" and "unserialize" must be given together.');
+    throw new InvalidOptionError(
+      serialize ? 'unserialize' : 'serialize',
+      'connect-mongo options "serialize" and "unserialize" must be given together.',
+    );
   }
   const mapped: SessionStoreOptions = { ...(rest as SessionStoreOptions) };
   const set = <K extends keyof SessionStoreOptions>(key: K, value: SessionStoreOptions[K] | undefined) => {
@@ -82,7 +103,8 @@ export function fromConnectMongo(options: ConnectMongoOptions): SessionStoreOpti
 
 function fromConnectMongoCrypto(crypto: ConnectMongoOptions['crypto']): SessionStoreOptions['peerCrypto'] {
   if (crypto === undefined || crypto === null) return undefined;
-  if (typeof crypto !== 'object') throw new InvalidOptionError('crypto', 'connect-mongo option "crypto" must be an object: { secret, ...kruptein options }.');
+  if (typeof crypto !== 'object')
+    throw new InvalidOptionError('crypto', 'connect-mongo option "crypto" must be an object: { secret, ...kruptein options }.');
   const { secret, ...kruptein } = crypto;
   if (secret === false || secret === undefined) return undefined;
   if (typeof secret !== 'string' || secret.length === 0) {

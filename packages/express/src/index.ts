@@ -126,7 +126,7 @@ export class MongoStore extends FrameworkBase {
     const snapshot = requestSnapshots.get(session);
     // express-session's own Session (it carries a hidden `req`) without a snapshot was never
     // read: a new or regenerated id. @fastify/session's sessions are whole writes.
-    const isNew = !snapshot && typeof session === 'object' && session !== null && Object.prototype.hasOwnProperty.call(session, 'req');
+    const isNew = !snapshot && typeof session === 'object' && session !== null && Object.hasOwn(session, 'req');
     return withCallback(this.core.set(sid, session, { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS, isNew }), callback);
   }
 
@@ -229,7 +229,9 @@ export interface MongoDBStoreConstructor {
 const constructors = new WeakMap<object, MongoDBStoreConstructor>();
 
 function callable(cls: typeof MongoStore): MongoDBStoreConstructor {
-  return new Proxy(cls, { apply: (target, _this, args: ConstructorParameters<typeof MongoStore>) => new target(...args) }) as never;
+  return new Proxy(cls, {
+    apply: (target, _this, args: ConstructorParameters<typeof MongoStore>) => new target(...args),
+  }) as never;
 }
 
 /**
@@ -255,7 +257,8 @@ function connectMongoDBSession(session?: SessionModuleLike): MongoDBStoreConstru
         }
       }
       for (const name of ['regenerate', 'load']) {
-        if (typeof theirs[name] === 'function') Object.defineProperty(MongoDBStore.prototype, name, { value: theirs[name], writable: true, configurable: true });
+        if (typeof theirs[name] === 'function')
+          Object.defineProperty(MongoDBStore.prototype, name, { value: theirs[name], writable: true, configurable: true });
       }
       made = callable(MongoDBStore);
     }

@@ -107,7 +107,11 @@ export async function startApp(framework: Framework, options: Omit<SessionOption
  * "listening <url>".
  */
 export function spawnApp(script: string, env: Record<string, string>): Promise<RunningApp> {
-  const child = spawn(process.execPath, [script], { cwd: PACKAGE_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start: ${output}`)), 20_000);
@@ -138,7 +142,11 @@ export function spawnApp(script: string, env: Record<string, string>): Promise<R
 
 /** fastify 5 + @fastify/session over the built store (see fixtures/fastify-app.cjs). */
 export function startFastify(collection: string, uri: string, options: Record<string, unknown>): Promise<RunningApp> {
-  return spawnApp(join(__dirname, 'fixtures', 'fastify-app.cjs'), { URI: uri, COLLECTION: collection, SESSION_OPTIONS: JSON.stringify(options) });
+  return spawnApp(join(__dirname, 'fixtures', 'fastify-app.cjs'), {
+    URI: uri,
+    COLLECTION: collection,
+    SESSION_OPTIONS: JSON.stringify(options),
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

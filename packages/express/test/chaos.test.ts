@@ -164,14 +164,21 @@ async function waitForRecovery(records: RequestRecord[], since: number, limitMs:
     }
     if (firsts.size === CLIENTS || Date.now() > deadline) {
       const times = [...firsts.values()];
-      return { first: times.length ? Math.min(...times) : Infinity, all: firsts.size === CLIENTS ? Math.max(...times) : Infinity };
+      return {
+        first: times.length ? Math.min(...times) : Infinity,
+        all: firsts.size === CLIENTS ? Math.max(...times) : Infinity,
+      };
     }
     await sleep(50);
   }
 }
 
 /** The slowest answer to a request that was in flight or started while the server was down (timed from the outage start). */
-function slowestOutageAnswer(records: RequestRecord[], downAt: number, upAt: number): { slowest: number; count: number; statuses: Record<string, number> } {
+function slowestOutageAnswer(
+  records: RequestRecord[],
+  downAt: number,
+  upAt: number,
+): { slowest: number; count: number; statuses: Record<string, number> } {
   const during = records.filter((r) => r.ended >= downAt && r.started <= upAt);
   const statuses: Record<string, number> = {};
   for (const r of during) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
@@ -179,117 +186,109 @@ function slowestOutageAnswer(records: RequestRecord[], downAt: number, upAt: num
   return { slowest, count: during.length, statuses };
 }
 
-it(
-  'SIGKILL mid-load, restart on the same port and data: no crash, bounded answers, fast recovery, no acknowledged session lost',
-  async () => {
-    const failures = trackProcessFailures();
-    const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'mongo-session-chaos-'));
-    dataDirs.push(dataDir);
-    let server = await start(port, dataDir);
-    const app = await startApp(port);
-    try {
-      await app.store.core.ready();
-      const load = runLoad(app.baseUrl);
-      await sleep(1500);
-      const killedAt = Date.now();
-      await kill(server);
-      const ackedBeforeKill = load.acked.filter((a) => a.at <= killedAt);
-      await sleep(2500);
-      server = await start(port, dataDir);
-      const upAt = Date.now();
-      const recovery = await waitForRecovery(load.records, upAt, 10_000);
-      await sleep(500);
-      await load.stop();
+it('SIGKILL mid-load, restart on the same port and data: no crash, bounded answers, fast recovery, no acknowledged session lost', async () => {
+  const failures = trackProcessFailures();
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mongo-session-chaos-'));
+  dataDirs.push(dataDir);
+  let server = await start(port, dataDir);
+  const app = await startApp(port);
+  try {
+    await app.store.core.ready();
+    const load = runLoad(app.baseUrl);
+    await sleep(1500);
+    const killedAt = Date.now();
+    await kill(server);
+    const ackedBeforeKill = load.acked.filter((a) => a.at <= killedAt);
+    await sleep(2500);
+    server = await start(port, dataDir);
+    const upAt = Date.now();
+    const recovery = await waitForRecovery(load.records, upAt, 10_000);
+    await sleep(500);
+    await load.stop();
 
-      const outage = slowestOutageAnswer(load.records, killedAt, upAt);
-      const missing: string[] = [];
-      for (const a of ackedBeforeKill) {
-        const stored = await app.store.core.get(a.id);
-        if (stored?.[a.key] !== a.value) missing.push(a.key);
-      }
-      const report = {
-        requests: load.records.length,
-        acknowledgedWritesBeforeKill: ackedBeforeKill.length,
-        lostAfterRestart: missing.length,
-        outageRequests: outage.count,
-        outageStatuses: outage.statuses,
-        slowestOutageAnswerMs: outage.slowest,
-        firstSuccessAfterRestartMs: recovery.first,
-        everyClientSucceededAfterMs: recovery.all,
-        unhandledRejections: failures.unhandledRejections.length,
-        uncaughtExceptions: failures.uncaughtExceptions.length,
-      };
-      console.log(`chaos (SIGKILL + restart): ${JSON.stringify(report)}`);
-
-      expect(ackedBeforeKill.length).toBeGreaterThan(CLIENTS);
-      expect(outage.count).toBeGreaterThan(0);
-      expect(load.records.every((r) => r.status !== -1)).toBe(true); // the app always answered
-      expect(outage.slowest).toBeLessThanOrEqual(OUTAGE_ANSWER_BOUND_MS);
-      expect(recovery.first).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-      expect(recovery.all).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-      expect(missing).toEqual([]);
-      expect(failures.unhandledRejections).toEqual([]);
-      expect(failures.uncaughtExceptions).toEqual([]);
-    } finally {
-      failures.stop();
-      await app.close();
+    const outage = slowestOutageAnswer(load.records, killedAt, upAt);
+    const missing: string[] = [];
+    for (const a of ackedBeforeKill) {
+      const stored = await app.store.core.get(a.id);
+      if (stored?.[a.key] !== a.value) missing.push(a.key);
     }
-  },
-  60_000,
-);
+    const report = {
+      requests: load.records.length,
+      acknowledgedWritesBeforeKill: ackedBeforeKill.length,
+      lostAfterRestart: missing.length,
+      outageRequests: outage.count,
+      outageStatuses: outage.statuses,
+      slowestOutageAnswerMs: outage.slowest,
+      firstSuccessAfterRestartMs: recovery.first,
+      everyClientSucceededAfterMs: recovery.all,
+      unhandledRejections: failures.unhandledRejections.length,
+      uncaughtExceptions: failures.uncaughtExceptions.length,
+    };
+    console.log(`chaos (SIGKILL + restart): ${JSON.stringify(report)}`);
 
-it(
-  'server down when the app starts, up later: no crash, bounded answers, sessions work within 3 s of the server starting',
-  async () => {
-    const failures = trackProcessFailures();
-    const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'mongo-session-chaos-'));
-    dataDirs.push(dataDir);
-    const startedAt = Date.now();
-    const app = await startApp(port);
-    try {
-      const load = runLoad(app.baseUrl);
-      await sleep(2500);
-      await start(port, dataDir);
-      const upAt = Date.now();
-      const recovery = await waitForRecovery(load.records, upAt, 10_000);
-      await sleep(500);
-      await load.stop();
+    expect(ackedBeforeKill.length).toBeGreaterThan(CLIENTS);
+    expect(outage.count).toBeGreaterThan(0);
+    expect(load.records.every((r) => r.status !== -1)).toBe(true); // the app always answered
+    expect(outage.slowest).toBeLessThanOrEqual(OUTAGE_ANSWER_BOUND_MS);
+    expect(recovery.first).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    expect(recovery.all).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    expect(missing).toEqual([]);
+    expect(failures.unhandledRejections).toEqual([]);
+    expect(failures.uncaughtExceptions).toEqual([]);
+  } finally {
+    failures.stop();
+    await app.close();
+  }
+}, 60_000);
 
-      const outage = slowestOutageAnswer(load.records, startedAt, upAt);
-      const missing: string[] = [];
-      for (const a of load.acked) {
-        const stored = await app.store.core.get(a.id);
-        if (stored?.[a.key] !== a.value) missing.push(a.key);
-      }
-      const report = {
-        requests: load.records.length,
-        outageRequests: outage.count,
-        outageStatuses: outage.statuses,
-        slowestOutageAnswerMs: outage.slowest,
-        firstSuccessAfterStartMs: recovery.first,
-        everyClientSucceededAfterMs: recovery.all,
-        acknowledgedWrites: load.acked.length,
-        lost: missing.length,
-        unhandledRejections: failures.unhandledRejections.length,
-        uncaughtExceptions: failures.uncaughtExceptions.length,
-      };
-      console.log(`chaos (server down at app start): ${JSON.stringify(report)}`);
+it('server down when the app starts, up later: no crash, bounded answers, sessions work within 3 s of the server starting', async () => {
+  const failures = trackProcessFailures();
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mongo-session-chaos-'));
+  dataDirs.push(dataDir);
+  const startedAt = Date.now();
+  const app = await startApp(port);
+  try {
+    const load = runLoad(app.baseUrl);
+    await sleep(2500);
+    await start(port, dataDir);
+    const upAt = Date.now();
+    const recovery = await waitForRecovery(load.records, upAt, 10_000);
+    await sleep(500);
+    await load.stop();
 
-      expect(outage.count).toBeGreaterThan(0);
-      expect(load.records.every((r) => r.status !== -1)).toBe(true);
-      expect(outage.slowest).toBeLessThanOrEqual(OUTAGE_ANSWER_BOUND_MS);
-      expect(recovery.first).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-      expect(recovery.all).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-      expect(load.acked.length).toBeGreaterThan(0);
-      expect(missing).toEqual([]);
-      expect(failures.unhandledRejections).toEqual([]);
-      expect(failures.uncaughtExceptions).toEqual([]);
-    } finally {
-      failures.stop();
-      await app.close();
+    const outage = slowestOutageAnswer(load.records, startedAt, upAt);
+    const missing: string[] = [];
+    for (const a of load.acked) {
+      const stored = await app.store.core.get(a.id);
+      if (stored?.[a.key] !== a.value) missing.push(a.key);
     }
-  },
-  60_000,
-);
+    const report = {
+      requests: load.records.length,
+      outageRequests: outage.count,
+      outageStatuses: outage.statuses,
+      slowestOutageAnswerMs: outage.slowest,
+      firstSuccessAfterStartMs: recovery.first,
+      everyClientSucceededAfterMs: recovery.all,
+      acknowledgedWrites: load.acked.length,
+      lost: missing.length,
+      unhandledRejections: failures.unhandledRejections.length,
+      uncaughtExceptions: failures.uncaughtExceptions.length,
+    };
+    console.log(`chaos (server down at app start): ${JSON.stringify(report)}`);
+
+    expect(outage.count).toBeGreaterThan(0);
+    expect(load.records.every((r) => r.status !== -1)).toBe(true);
+    expect(outage.slowest).toBeLessThanOrEqual(OUTAGE_ANSWER_BOUND_MS);
+    expect(recovery.first).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    expect(recovery.all).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    expect(load.acked.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+    expect(failures.unhandledRejections).toEqual([]);
+    expect(failures.uncaughtExceptions).toEqual([]);
+  } finally {
+    failures.stop();
+    await app.close();
+  }
+}, 60_000);

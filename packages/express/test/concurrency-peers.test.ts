@@ -13,9 +13,15 @@ import { type RunningApp, startApp } from './apps';
 
 // connect-mongo 6.0.0's ESM entry is missing from its tarball: load it with require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const ConnectMongo = require('connect-mongo').MongoStore as { create(options: Record<string, unknown>): session.Store & { close(): Promise<void> } };
+const ConnectMongo = require('connect-mongo').MongoStore as {
+  create(options: Record<string, unknown>): session.Store & { close(): Promise<void> };
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const connectMongoDBSession = require('connect-mongodb-session') as (s: typeof session) => new (options: Record<string, unknown>) => session.Store & { client: MongoClient };
+const connectMongoDBSession = require('connect-mongodb-session') as (
+  s: typeof session,
+) => new (
+  options: Record<string, unknown>,
+) => session.Store & { client: MongoClient };
 
 const database = uniqueDatabaseName('express_concurrency_peers');
 const uri = testUri(database);
@@ -51,5 +57,10 @@ it('ours keeps all 50 keys, keeps a deleted key deleted and a destroyed session 
   };
   console.log(formatCounts(counts));
 
-  expect(counts['@mongo-session/express']).toEqual({ keptOf50: 50, deletedKeyStayedDeleted: true, slowKeysKeptOf10: 10, destroyedStayedDestroyed: true });
+  expect(counts['@mongo-session/express']).toEqual({
+    keptOf50: 50,
+    deletedKeyStayedDeleted: true,
+    slowKeysKeptOf10: 10,
+    destroyedStayedDestroyed: true,
+  });
 });

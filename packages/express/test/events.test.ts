@@ -8,7 +8,15 @@ import express from 'express';
 import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '@mongo-session/express';
-import { closeServer, CookieClient, listen, MongoProxy, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  MongoProxy,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 import { sleep, SECRET } from './apps';
 
 declare module 'express-session' {

@@ -35,7 +35,11 @@ const adapter: AdapterUnderTest = {
   destroy: (id) => viaCallback<void>((cb) => store.destroy(id as string, cb)),
   invalidIdOnGet: 'reject',
   invalidIdOnDestroy: 'reject',
-  insertRaw: async (document) => void (await raw.db().collection('hostile').insertOne(document as never)),
+  insertRaw: async (document) =>
+    void (await raw
+      .db()
+      .collection('hostile')
+      .insertOne(document as never)),
   events,
 };
 

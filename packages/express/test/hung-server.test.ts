@@ -8,7 +8,15 @@ import express from 'express';
 import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '@mongo-session/express';
-import { closeServer, CookieClient, listen, MongoProxy, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  MongoProxy,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 import { sleep, SECRET } from './apps';
 
 declare module 'express-session' {
@@ -26,7 +34,12 @@ let base: string;
 
 beforeAll(async () => {
   proxy = await MongoProxy.fromUri(testUri(database));
-  store = new MongoStore({ uri: proxy.uri(database), collection: 'hung', autoRemove: 'interval', operationTimeoutMs: DEADLINE_MS });
+  store = new MongoStore({
+    uri: proxy.uri(database),
+    collection: 'hung',
+    autoRemove: 'interval',
+    operationTimeoutMs: DEADLINE_MS,
+  });
   store.on('warning', () => undefined);
   const app = express();
   app.use(session({ secret: SECRET, store, resave: false, saveUninitialized: false }));
@@ -99,7 +112,9 @@ it('answers every request within the deadline + 1 s while the server hangs, then
       await sleep(100);
     }
     for (const client of clients) expect((await client.get('/whoami')).json()).toEqual({ user: 'ada' });
-    console.log(`hung server behind express: ${answers.length} requests, slowest ${slowest} ms; sessions back ${recoveredMs} ms after the server answered`);
+    console.log(
+      `hung server behind express: ${answers.length} requests, slowest ${slowest} ms; sessions back ${recoveredMs} ms after the server answered`,
+    );
     expect(recoveredMs).toBeGreaterThanOrEqual(0);
     expect(recoveredMs).toBeLessThan(3000);
     expect(failures.unhandledRejections).toEqual([]);

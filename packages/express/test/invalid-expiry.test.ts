@@ -40,7 +40,10 @@ interface Seen {
 const seen = new Map<string, Seen>();
 const seenFor = (key: string): Seen => {
   let entry = seen.get(key);
-  if (!entry) seen.set(key, (entry = { handled: 0, finished: 0, errors: [] }));
+  if (!entry) {
+    entry = { handled: 0, finished: 0, errors: [] };
+    seen.set(key, entry);
+  }
   return entry;
 };
 
@@ -49,7 +52,11 @@ const seenFor = (key: string): Seen => {
  * express-session's own tests): the route has answered by then, so each one lands here.
  */
 function expiryServer(saveUninitialized: boolean, cookie: session.CookieOptions): Server {
-  const app = expiryApp(saveUninitialized, cookie) as unknown as (req: IncomingMessage, res: ServerResponse, done: (error?: unknown) => void) => void;
+  const app = expiryApp(saveUninitialized, cookie) as unknown as (
+    req: IncomingMessage,
+    res: ServerResponse,
+    done: (error?: unknown) => void,
+  ) => void;
   return createServer((req, res) =>
     app(req, res, (error) => {
       if (error) seenFor(String(req.headers['x-case'] ?? 'none')).errors.push((error as Error).message);
@@ -246,7 +253,10 @@ describe('store calls with an invalid cookie expiry (connect, @fastify/session a
         expectStoreLifetime(await storedExpiresIn(id));
         expect(await store.get(id)).toMatchObject({ n: 1 });
 
-        await raw.db().collection<{ _id: string }>(COLLECTION).updateOne({ _id: id }, { $set: { expires: new Date(Date.now() + 60_000) } });
+        await raw
+          .db()
+          .collection<{ _id: string }>(COLLECTION)
+          .updateOne({ _id: id }, { $set: { expires: new Date(Date.now() + 60_000) } });
         const touchCalls: unknown[] = [];
         store.touch(id, { cookie, n: 1 } as never, (error) => touchCalls.push(error));
         await sleep(500);

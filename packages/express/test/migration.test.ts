@@ -13,13 +13,27 @@ import express from 'express';
 import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '@mongo-session/express';
-import { closeServer, CookieClient, listen, testServer, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  testServer,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 import { SECRET } from './apps';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const ConnectMongo = require('connect-mongo').MongoStore as { create(options: Record<string, unknown>): session.Store & { close(): Promise<void> } };
+const ConnectMongo = require('connect-mongo').MongoStore as {
+  create(options: Record<string, unknown>): session.Store & { close(): Promise<void> };
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const connectMongoDBSession = require('connect-mongodb-session') as (s: typeof session) => new (options: Record<string, unknown>) => session.Store & { client: MongoClient };
+const connectMongoDBSession = require('connect-mongodb-session') as (
+  s: typeof session,
+) => new (
+  options: Record<string, unknown>,
+) => session.Store & { client: MongoClient };
 
 const database = uniqueDatabaseName('express_migration');
 const uri = testUri(database);
@@ -37,9 +51,20 @@ function richValues(bsonPeer: boolean): Record<string, unknown> {
     user: 'ada',
     greeting: 'Grüße, 日本, 🎉',
     since: new Date('2026-01-02T03:04:05.678Z'),
-    cart: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }],
+    cart: [
+      { sku: 'a', qty: 2 },
+      { sku: 'b', qty: 1 },
+    ],
     // FerretDB refuses nested arrays and dotted keys in stored documents: the peer itself cannot store them there.
-    ...(bsonPeer && onFerretDB ? {} : { matrix: [[1, 2], [3, 4]], prefs: { 'theme.dark': true, 'a.b.c': 'deep' } }),
+    ...(bsonPeer && onFerretDB
+      ? {}
+      : {
+          matrix: [
+            [1, 2],
+            [3, 4],
+          ],
+          prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
+        }),
   };
 }
 
@@ -92,25 +117,40 @@ const PEERS: Peer[] = [
     name: 'connect-mongo 6 (stringify, its default)',
     bson: false,
     peer: (collectionName) => ConnectMongo.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled' }),
-    ours: (collectionName, adopt) => MongoStore.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', adoptPeerDocuments: adopt }),
+    ours: (collectionName, adopt) =>
+      MongoStore.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', adoptPeerDocuments: adopt }),
     shape: (doc) => expect(typeof doc['session']).toBe('string'),
   },
   {
     name: 'connect-mongo 6 (stringify: false)',
     bson: true,
     peer: (collectionName) => ConnectMongo.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', stringify: false }),
-    ours: (collectionName, adopt) => MongoStore.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', stringify: false, adoptPeerDocuments: adopt }),
+    ours: (collectionName, adopt) =>
+      MongoStore.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', stringify: false, adoptPeerDocuments: adopt }),
     shape: (doc) => expect(doc['session']).toMatchObject({ user: 'ada' }),
   },
   {
     name: "connect-mongo 6 (crypto: { secret: 'squirrel' }, its README's)",
     bson: false,
-    peer: (collectionName) => ConnectMongo.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', crypto: { secret: 'squirrel' } }),
+    peer: (collectionName) =>
+      ConnectMongo.create({ mongoUrl: uri, collectionName, autoRemove: 'disabled', crypto: { secret: 'squirrel' } }),
     // Adopting re-encrypts with our cipher, which wants a long secret: the documented way.
     ours: (collection, adopt) =>
       adopt
-        ? new MongoStore({ uri, collection, autoRemove: 'disabled', peerCrypto: { secret: 'squirrel' }, crypto: { secret: 'our-own-secret-of-at-least-32-characters', acceptUnencrypted: true }, adoptPeerDocuments: true })
-        : MongoStore.create({ mongoUrl: uri, collectionName: collection, autoRemove: 'disabled', crypto: { secret: 'squirrel' } }),
+        ? new MongoStore({
+            uri,
+            collection,
+            autoRemove: 'disabled',
+            peerCrypto: { secret: 'squirrel' },
+            crypto: { secret: 'our-own-secret-of-at-least-32-characters', acceptUnencrypted: true },
+            adoptPeerDocuments: true,
+          })
+        : MongoStore.create({
+            mongoUrl: uri,
+            collectionName: collection,
+            autoRemove: 'disabled',
+            crypto: { secret: 'squirrel' },
+          }),
     shape: (doc) => {
       expect(typeof doc['session']).toBe('string');
       expect(doc['session']).not.toContain('ada');
@@ -169,7 +209,9 @@ describe.each(PEERS.map((p) => [p.name, p] as const))('%s', (_name, peer) => {
         expect(doc['v']).toBeUndefined();
         peer.shape(doc);
       }
-      kept.push([await visit(app, adaCookie, '/me'), await visit(app, bobCookie, '/me')].filter((me) => me['user'] === 'ada').length);
+      kept.push(
+        [await visit(app, adaCookie, '/me'), await visit(app, bobCookie, '/me')].filter((me) => me['user'] === 'ada').length,
+      );
       await app.close();
 
       // 3. Back on the peer: both still logged in, values equal, and they keep counting.
@@ -177,7 +219,9 @@ describe.each(PEERS.map((p) => [p.name, p] as const))('%s', (_name, peer) => {
       expect(await visit(app, adaCookie, '/me')).toEqual(expected(1));
       expect(await visit(app, bobCookie, '/me')).toEqual(expected(1));
       expect(await visit(app, adaCookie, '/count')).toEqual({ count: 2 });
-      kept.push([await visit(app, adaCookie, '/me'), await visit(app, bobCookie, '/me')].filter((me) => me['user'] === 'ada').length);
+      kept.push(
+        [await visit(app, adaCookie, '/me'), await visit(app, bobCookie, '/me')].filter((me) => me['user'] === 'ada').length,
+      );
       await app.close();
 
       // 4. On ours with adoptPeerDocuments: still logged in; each document is converted on its next write.
@@ -196,7 +240,9 @@ describe.each(PEERS.map((p) => [p.name, p] as const))('%s', (_name, peer) => {
       }
       expect(await visit(app, adaCookie, '/me')).toEqual(expected(3));
       expect(await visit(app, bobCookie, '/me')).toEqual(expected(2));
-      kept.push([await visit(app, adaCookie, '/me'), await visit(app, bobCookie, '/me')].filter((me) => me['user'] === 'ada').length);
+      kept.push(
+        [await visit(app, adaCookie, '/me'), await visit(app, bobCookie, '/me')].filter((me) => me['user'] === 'ada').length,
+      );
       await app.close();
       expect(failures.unhandledRejections).toEqual([]);
     } finally {

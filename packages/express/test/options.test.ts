@@ -6,7 +6,10 @@ import { testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-sessio
 const database = uniqueDatabaseName('express_options');
 const uri = testUri(database);
 const stores: MongoStore[] = [];
-const keep = <S extends MongoStore>(store: S) => (stores.push(store), store);
+const keep = <S extends MongoStore>(store: S) => {
+  stores.push(store);
+  return store;
+};
 afterAll(() => Promise.all(stores.map((s) => s.close())));
 
 const invalidOption = (fn: () => unknown): { code?: string; option?: string; message: string } => {
@@ -35,11 +38,17 @@ describe('connect-mongodb-session form', () => {
   });
 
   it('maps expires (ms) to the lifetime and accepts only the defaults of idField, expiresKey, expiresAfterSeconds', async () => {
-    const store = keep(new MongoStore({ uri, collection: 'seed', expires: 1234, idField: '_id', expiresKey: 'expires', expiresAfterSeconds: 0 }));
+    const store = keep(
+      new MongoStore({ uri, collection: 'seed', expires: 1234, idField: '_id', expiresKey: 'expires', expiresAfterSeconds: 0 }),
+    );
     expect(store.core.options.ttlMs).toBe(1234);
     expect(store.core.options.collection).toBe('seed');
     expect(store.core.options.databaseName).toBe(database);
-    for (const [option, value] of [['idField', 'sid'], ['expiresKey', 'expiresAt'], ['expiresAfterSeconds', 60]] as const) {
+    for (const [option, value] of [
+      ['idField', 'sid'],
+      ['expiresKey', 'expiresAt'],
+      ['expiresAfterSeconds', 60],
+    ] as const) {
       const error = invalidOption(() => new MongoStore({ uri, [option]: value }));
       expect(error).toMatchObject({ code: ErrorCode.InvalidOption, option });
       expect(error.message).toContain(option);
@@ -115,9 +124,17 @@ describe('MongoStore.create with connect-mongo 6 option names', () => {
     });
     // New sessions keep connect-mongo's shape (so switching back keeps them) until adoptPeerDocuments.
     expect(keep(MongoStore.create({ mongoUrl: uri, stringify: true })).core.options.peerFormat).toBe('connect-mongo');
-    expect(keep(MongoStore.create({ mongoUrl: uri, stringify: false })).core.options.peerFormat).toBe('connect-mongo-unstringified');
+    expect(keep(MongoStore.create({ mongoUrl: uri, stringify: false })).core.options.peerFormat).toBe(
+      'connect-mongo-unstringified',
+    );
     const defaults = keep(MongoStore.create({ mongoUrl: uri })).core.options;
-    expect(defaults).toMatchObject({ peerFormat: 'connect-mongo', adoptPeerDocuments: false, serializer: 'lossless', ttlMs: 14 * 86_400_000, touchAfterMs: 3_600_000 });
+    expect(defaults).toMatchObject({
+      peerFormat: 'connect-mongo',
+      adoptPeerDocuments: false,
+      serializer: 'lossless',
+      ttlMs: 14 * 86_400_000,
+      touchAfterMs: 3_600_000,
+    });
     expect(keep(MongoStore.create({ mongoUrl: uri, adoptPeerDocuments: true })).core.options.adoptPeerDocuments).toBe(true);
   });
 
@@ -144,9 +161,13 @@ describe('MongoStore.create with connect-mongo 6 option names', () => {
     const store = keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel' } }));
     expect(store.core.options.peerCrypto).toEqual({ secret: 'squirrel' });
     expect(store.core.options.crypto).toBeUndefined();
-    expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel', hashing: 'sha384' } })).core.options.peerCrypto).toEqual({ secret: 'squirrel', hashing: 'sha384' });
+    expect(
+      keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel', hashing: 'sha384' } })).core.options.peerCrypto,
+    ).toEqual({ secret: 'squirrel', hashing: 'sha384' });
     expect(keep(MongoStore.create({ mongoUrl: uri, crypto: { secret: false } })).core.options.peerCrypto).toBeUndefined();
-    const short = invalidOption(() => MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel' }, adoptPeerDocuments: true }));
+    const short = invalidOption(() =>
+      MongoStore.create({ mongoUrl: uri, crypto: { secret: 'squirrel' }, adoptPeerDocuments: true }),
+    );
     expect(short).toMatchObject({ option: 'adoptPeerDocuments' });
     expect(short.message).toMatch(/at least 32 characters; crypto\.secret is 8/);
     expect(short.message).not.toContain('squirrel');

@@ -42,13 +42,18 @@ it('require() and import() give the same named exports', () => {
     expect(result.stderr).toBe('');
     return JSON.parse(result.stdout) as string[];
   };
-  const fromRequire = names(['-e', `const f = require('@mongo-session/express'); console.log(JSON.stringify(Object.keys(f).sort()))`]);
+  const fromRequire = names([
+    '-e',
+    `const f = require('@mongo-session/express'); console.log(JSON.stringify(Object.keys(f).sort()))`,
+  ]);
   const fromImport = names([
     '--input-type=module',
     '-e',
     `const m = await import('@mongo-session/express'); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== 'connectMongoDBSession' && k !== 'module.exports').sort()))`,
   ]);
-  expect(fromImport).toEqual(expect.arrayContaining(['ErrorCode', 'MongoStore', 'hashSessionId', 'closeAll', 'InvalidOptionError']));
+  expect(fromImport).toEqual(
+    expect.arrayContaining(['ErrorCode', 'MongoStore', 'hashSessionId', 'closeAll', 'InvalidOptionError']),
+  );
   expect(fromRequire.filter((k) => k !== 'default')).toEqual(fromImport);
 });
 
@@ -85,7 +90,9 @@ it('the README has Usage and both migration examples', () => {
 it.each(blocks.map((b, i) => [`${b.section} #${i}`, b.code] as const))('README block %s runs', async (name, code) => {
   const server = new URL(testServer().uri);
   const base = `${server.protocol}//${server.host}`;
-  const source = PREAMBLE + code.replace(/mongodb:\/\/(localhost|127\.0\.0\.1):27017/g, base).replace(/listen\(3000\)/g, 'listen(0, "127.0.0.1")');
+  const source =
+    PREAMBLE +
+    code.replace(/mongodb:\/\/(localhost|127\.0\.0\.1):27017/g, base).replace(/listen\(3000\)/g, 'listen(0, "127.0.0.1")');
   const expected = [...code.matchAll(/\/\/ prints: (.*)$/gm)].map((m) => m[1]!.trim());
   const file = join(PACKAGE_DIR, `readme-block-${process.pid}-${name.replace(/\W+/g, '_')}.cjs`);
   writeFileSync(file, source);

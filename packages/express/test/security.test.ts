@@ -7,8 +7,19 @@ import express from 'express';
 import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError, MongoStore, type MongoStoreOptions } from '@mongo-session/express';
-import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { type CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  CRYPTO_SECRET,
+  HASH_SECRET,
+  SECURE_OPTIONS,
+  type Gate,
+  hostOwnerApp,
+  objectSession,
+  logOutEverywhere,
+  ownerRoute,
+  sealedAtRest,
+  type StartOwnerApp,
+} from '@mongo-session/test-utils/conformance/owners';
 import { SECRET } from './apps';
 
 const database = uniqueDatabaseName('express_security');
@@ -22,24 +33,22 @@ afterAll(async () => {
 });
 
 /** express 5 + express-session over a store with all three options; warnings collected. */
-const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = new MongoStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
-  store.on('warning', (w: { code: string }) => warnings.push(w.code));
-  const app = express();
-  app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
-  app.use(async (req, res, next) => {
-    const s = req.session as unknown as Record<string, unknown>;
-    const body = await ownerRoute(
-      new URL(req.url, 'http://app'),
-      objectSession(s),
-      gate,
-    );
-    if (body === undefined) return next();
-    res.type('text/plain').send(body);
-  });
-  const server = createServer(app);
-  return hostOwnerApp(server, store, () => store.close());
-};
+const startApp =
+  (collection: string, warnings: string[] = []): StartOwnerApp =>
+  async (gate: Gate) => {
+    const store = new MongoStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
+    store.on('warning', (w: { code: string }) => warnings.push(w.code));
+    const app = express();
+    app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
+    app.use(async (req, res, next) => {
+      const s = req.session as unknown as Record<string, unknown>;
+      const body = await ownerRoute(new URL(req.url, 'http://app'), objectSession(s), gate);
+      if (body === undefined) return next();
+      res.type('text/plain').send(body);
+    });
+    const server = createServer(app);
+    return hostOwnerApp(server, store, () => store.close());
+  };
 
 /** `connect.sid` is `s:<id>.<signature>`. */
 const sessionIdOf = async (client: CookieClient) => {
@@ -68,11 +77,17 @@ describe('security through express 5 + express-session', () => {
     const store = new MongoStore({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await store.set('cb-session', { user: 'dan', cookie: { maxAge: 60_000 } } as never);
-      const count = await new Promise<number | undefined>((resolve, reject) => store.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
+      const count = await new Promise<number | undefined>((resolve, reject) =>
+        store.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))),
+      );
       expect(count).toBe(1);
-      const listed = await new Promise<unknown[] | undefined>((resolve, reject) => store.listByOwner('dan', (e, l) => (e ? reject(e) : resolve(l))));
+      const listed = await new Promise<unknown[] | undefined>((resolve, reject) =>
+        store.listByOwner('dan', (e, l) => (e ? reject(e) : resolve(l))),
+      );
       expect(listed).toHaveLength(1);
-      const revoked = await new Promise<number | undefined>((resolve, reject) => store.destroyByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
+      const revoked = await new Promise<number | undefined>((resolve, reject) =>
+        store.destroyByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))),
+      );
       expect(revoked).toBe(1);
       expect(await store.get('cb-session')).toBeNull();
       await expect(store.countByOwner('')).rejects.toMatchObject({ code: 'MONGO_SESSION_INVALID_ARGUMENT', argument: 'owner' });

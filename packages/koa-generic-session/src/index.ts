@@ -91,7 +91,8 @@ class MongoDBStoreImpl extends EventEmitter {
    * can find the server again (a clientPromise or mongoose input that never opened), the core decides.
    */
   #failWhileUnavailable(): void {
-    if (this.#core.connected === false && this.#recoveryReported && !this.#core.closed) throw new ConnectionError(UNAVAILABLE_MESSAGE);
+    if (this.#core.connected === false && this.#recoveryReported && !this.#core.closed)
+      throw new ConnectionError(UNAVAILABLE_MESSAGE);
   }
 
   /** The session stored under `sid`, or null. */
@@ -117,7 +118,8 @@ class MongoDBStoreImpl extends EventEmitter {
   async set(sid: string, sess: KoaSession, ttlMs?: number): Promise<void> {
     this.#failWhileUnavailable();
     // The object `get` returned, or one the app assigned in its place after reading this id.
-    const snapshot = (sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined) ?? this.#reads.snapshotFor(sid);
+    const snapshot =
+      (sess !== null && typeof sess === 'object' ? this.#snapshots.get(sess) : undefined) ?? this.#reads.snapshotFor(sid);
     const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
     // An unchanged (`rolling`) save is a lazy touch; the core keeps its window under half this ttl.
     // Without a snapshot the session was generated in this request (isNew: one insert).

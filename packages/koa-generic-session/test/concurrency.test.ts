@@ -6,7 +6,11 @@ import MongoDBStore from '@mongo-session/koa-generic-session';
 import { closeServer, listen, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
 import { formatCounts, objectSessionRoute, runConcurrencyScenarios } from '@mongo-session/test-utils/concurrency-scenarios';
 
-const store = new MongoDBStore({ uri: testUri(uniqueDatabaseName('kgs_concurrency')), collection: 'overlap', autoRemove: 'interval' });
+const store = new MongoDBStore({
+  uri: testUri(uniqueDatabaseName('kgs_concurrency')),
+  collection: 'overlap',
+  autoRemove: 'interval',
+});
 store.on('warning', () => undefined); // WRITE_AFTER_DESTROY is expected here
 const server = (() => {
   const app = new Koa();

@@ -34,7 +34,11 @@ const adapter: AdapterUnderTest = {
   // A cookie value the store cannot take as an id reads as no session: koa-generic-session starts a new one.
   invalidIdOnGet: 'null',
   invalidIdOnDestroy: 'reject',
-  insertRaw: async (document) => void (await raw.db().collection('hostile').insertOne(document as never)),
+  insertRaw: async (document) =>
+    void (await raw
+      .db()
+      .collection('hostile')
+      .insertOne(document as never)),
   events,
 };
 

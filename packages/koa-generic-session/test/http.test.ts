@@ -3,7 +3,15 @@ import Koa from 'koa';
 import session from 'koa-generic-session';
 import { MongoClient } from 'mongodb';
 import MongoDBStore from '@mongo-session/koa-generic-session';
-import { closeServer, CookieClient, listen, MongoProxy, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  MongoProxy,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Koa2 = require('koa2') as typeof Koa;
@@ -28,7 +36,12 @@ interface Running {
 }
 
 /** A real app: GET / counts views, /read only reads, /logout sets the session to null, /set?k=..&v=.. sets one key. */
-async function start(KoaImpl: KoaClass, collection: string, sessionOptions: Partial<SessionOptions> = {}, storeUri = uri): Promise<Running> {
+async function start(
+  KoaImpl: KoaClass,
+  collection: string,
+  sessionOptions: Partial<SessionOptions> = {},
+  storeUri = uri,
+): Promise<Running> {
   const store = new MongoDBStore({ uri: storeUri, collection, connectionOptions: { serverSelectionTimeoutMS: 1000 } });
   const app = new KoaImpl();
   app.keys = ['a secret', 'an older secret'];
@@ -78,7 +91,10 @@ describe.each([
       expect(await views(app.client)).toBe(1);
       expect(await views(app.client)).toBe(2);
       expect(await views(app.client)).toBe(3);
-      const doc = await raw.db().collection(collection).findOne({ _id: (await docId(app.client)) as any });
+      const doc = await raw
+        .db()
+        .collection(collection)
+        .findOne({ _id: (await docId(app.client)) as any });
       expect(doc?.['session']).toMatchObject({ views: 3 });
     } finally {
       await app.close();
@@ -90,9 +106,19 @@ describe.each([
     try {
       await views(app.client);
       const id = await docId(app.client);
-      expect(await raw.db().collection(collection).countDocuments({ _id: id as any })).toBe(1);
+      expect(
+        await raw
+          .db()
+          .collection(collection)
+          .countDocuments({ _id: id as any }),
+      ).toBe(1);
       await app.client.get('/logout');
-      expect(await raw.db().collection(collection).countDocuments({ _id: id as any })).toBe(0);
+      expect(
+        await raw
+          .db()
+          .collection(collection)
+          .countDocuments({ _id: id as any }),
+      ).toBe(0);
       expect(await views(app.client)).toBe(1);
     } finally {
       await app.close();

@@ -25,13 +25,21 @@
  * `dropDatabase` function). Its store methods are generators, which koa-generic-session 1.x
  * ran with co; koa-generic-session 2.x awaits promises, so `generatorStore` runs them as co did.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
 import session from 'koa-generic-session';
 import { MongoClient, type Document } from 'mongodb';
 import MongoDBStore from '@mongo-session/koa-generic-session';
-import { closeServer, CookieClient, listen, testServer, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  testServer,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 import { LegacyDb } from '../../koa-session-store/test/fixtures/old-driver-shim';
 
 interface GeneratorStore extends EventEmitter {
@@ -40,7 +48,10 @@ interface GeneratorStore extends EventEmitter {
   destroy(sid: string): Generator;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const KoaGenericSessionMongo = require('koa-generic-session-mongo') as new (options: { db: LegacyDb; collection?: string }) => GeneratorStore;
+const KoaGenericSessionMongo = require('koa-generic-session-mongo') as new (options: {
+  db: LegacyDb;
+  collection?: string;
+}) => GeneratorStore;
 
 const database = uniqueDatabaseName('kgs_migration');
 const uri = testUri(database);
@@ -59,10 +70,21 @@ function richValues(user: string): Record<string, unknown> {
     user,
     greeting: 'Grüße, 日本, 🎉',
     since: new Date('2026-01-02T03:04:05.678Z'),
-    cart: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }],
+    cart: [
+      { sku: 'a', qty: 2 },
+      { sku: 'b', qty: 1 },
+    ],
     // koa-generic-session-mongo stores the session's keys at the top level of its document, and
     // FerretDB refuses nested arrays and dotted keys there: that store cannot keep them on it.
-    ...(onFerretDB ? {} : { matrix: [[1, 2], [3, 4]], prefs: { 'theme.dark': true, 'a.b.c': 'deep' } }),
+    ...(onFerretDB
+      ? {}
+      : {
+          matrix: [
+            [1, 2],
+            [3, 4],
+          ],
+          prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
+        }),
   };
 }
 const expected = (user: string, count: number) => JSON.parse(JSON.stringify({ ...richValues(user), count }));
@@ -71,9 +93,12 @@ const expected = (user: string, count: number) => JSON.parse(JSON.stringify({ ..
 function run(generator: Generator): Promise<unknown> {
   const settle = (value: unknown): Promise<unknown> => {
     if (typeof value === 'function') {
-      return new Promise((resolve, reject) => (value as (cb: (e: unknown, r?: unknown) => void) => void)((e, r) => (e ? reject(e) : resolve(r))));
+      return new Promise((resolve, reject) =>
+        (value as (cb: (e: unknown, r?: unknown) => void) => void)((e, r) => (e ? reject(e) : resolve(r))),
+      );
     }
-    if (value && typeof (value as Generator).next === 'function' && typeof (value as Generator).throw === 'function') return run(value as Generator);
+    if (value && typeof (value as Generator).next === 'function' && typeof (value as Generator).throw === 'function')
+      return run(value as Generator);
     return Promise.resolve(value);
   };
   return new Promise((resolve, reject) => {
@@ -86,7 +111,11 @@ function run(generator: Generator): Promise<unknown> {
         return;
       }
       if (result.done) resolve(result.value);
-      else settle(result.value).then((value) => step('next', value), (error: unknown) => step('throw', error));
+      else
+        settle(result.value).then(
+          (value) => step('next', value),
+          (error: unknown) => step('throw', error),
+        );
     };
     step('next');
   });
@@ -175,10 +204,17 @@ async function visit(user: CookieClient, app: Running, path: string, status = 20
 }
 
 /** koa-generic-session-mongo's documents, as the server stores them (raw BSON). */
-const foreignBytes = async () => (await docs.find({ sid: { $exists: true } }, { raw: true, sort: { _id: 1 } }).toArray()).map((doc) => Buffer.from(doc as unknown as Uint8Array).toString('hex'));
+const foreignBytes = async () =>
+  (await docs.find({ sid: { $exists: true } }, { raw: true, sort: { _id: 1 } }).toArray()).map((doc) =>
+    Buffer.from(doc as unknown as Uint8Array).toString('hex'),
+  );
 
 const table: string[] = [];
-afterAll(() => console.log(`peer | users kept after switch | after switch-back | a 2nd session of ours with sid_1 in place\n${table.join('\n')}`));
+afterAll(() =>
+  console.log(
+    `peer | users kept after switch | after switch-back | a 2nd session of ours with sid_1 in place\n${table.join('\n')}`,
+  ),
+);
 
 it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its documents untouched, sid_1 as the server has it, its users back', async () => {
   const failures = trackProcessFailures();
@@ -197,7 +233,12 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
     expect(written).toHaveLength(2);
     for (const doc of written) {
       // Its shape: an ObjectId, the prefixed id in `sid`, the session's keys at the top level, `ttl`.
-      expect(doc).toMatchObject({ sid: expect.stringMatching(/^koa:sess:/), user: expect.any(String), cookie: expect.any(Object), ttl: expect.any(Date) });
+      expect(doc).toMatchObject({
+        sid: expect.stringMatching(/^koa:sess:/),
+        user: expect.any(String),
+        cookie: expect.any(Object),
+        ttl: expect.any(Date),
+      });
       expect(doc['_id']?.constructor?.name).toBe('ObjectId');
       expect(doc['v']).toBeUndefined();
     }
@@ -211,7 +252,7 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
     expect(before).toHaveLength(2);
 
     // 2. On ours, same database and collection, sid_1 left in place.
-    let ours = await startOurs();
+    const ours = await startOurs();
     // Ada's session is not read: she is logged out.
     const adaPeerCookie = await ada.cookie('koa.sid');
     expect(adaPeerCookie).toBeTruthy();
@@ -227,7 +268,9 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
     if (onFerretDB) {
       // FerretDB leaves a missing field out of the unique index: no conflict. The index is
       // live all the same: a second document with Dave's `sid` is refused.
-      await expect(docs.insertOne({ sid: written.find((doc) => doc['user'] === 'dave')!['sid'] })).rejects.toMatchObject({ code: 11000 });
+      await expect(docs.insertOne({ sid: written.find((doc) => doc['user'] === 'dave')!['sid'] })).rejects.toMatchObject({
+        code: 11000,
+      });
       await visit(bob, ours, '/login/bob');
       expect(ours.errors).toEqual([]);
       row.sid1 = 'written (FerretDB does not index a missing sid)';
@@ -238,7 +281,9 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
       expect(ours.errors).toHaveLength(1);
       expect(ours.errors[0]).toMatchObject({ code: 'MONGO_SESSION_OPERATION', message: expect.stringContaining('"sid_1"') });
       expect(ours.errors[0]!.message).toContain('dropIndex("sid_1")');
-      await expect(ours.store.set('probe', { cookie: {} })).rejects.toMatchObject({ message: expect.stringContaining('"sid_1"') });
+      await expect(ours.store.set('probe', { cookie: {} })).rejects.toMatchObject({
+        message: expect.stringContaining('"sid_1"'),
+      });
       row.sid1 = 'OperationError naming "sid_1" (HTTP 500)';
     }
     // The documented step: drop sid_1. Every write goes through on any server.
@@ -275,6 +320,8 @@ it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its document
     expect(failures.uncaughtExceptions).toEqual([]);
   } finally {
     failures.stop();
-    table.push(`koa-generic-session-mongo 0.4.0 (through the old-driver shim) | ${row.kept} (not read) | ${row.back} | ${row.sid1}`);
+    table.push(
+      `koa-generic-session-mongo 0.4.0 (through the old-driver shim) | ${row.kept} (not read) | ${row.back} | ${row.sid1}`,
+    );
   }
 });

@@ -32,7 +32,12 @@ const proxies: MongoProxy[] = [];
 async function startApp(uri: string): Promise<App> {
   const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'outage-app.cjs')], {
     cwd: join(__dirname, '..'),
-    env: { ...process.env, URI: uri, RECONNECT_TIMEOUT: String(RECONNECT_TIMEOUT), CONNECTION_OPTIONS: JSON.stringify(CONNECTION_OPTIONS) },
+    env: {
+      ...process.env,
+      URI: uri,
+      RECONNECT_TIMEOUT: String(RECONNECT_TIMEOUT),
+      CONNECTION_OPTIONS: JSON.stringify(CONNECTION_OPTIONS),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -180,7 +185,11 @@ describe('the store while unavailable (in process)', () => {
     try {
       await new Promise<void>((resolve) => store.once('unavailable', () => resolve()));
       expect(store.connected).toBe(false);
-      for (const call of [() => store.get('koa:sess:a'), () => store.set('koa:sess:a', { a: 1 }, 1000), () => store.destroy('koa:sess:a')]) {
+      for (const call of [
+        () => store.get('koa:sess:a'),
+        () => store.set('koa:sess:a', { a: 1 }, 1000),
+        () => store.destroy('koa:sess:a'),
+      ]) {
         const started = Date.now();
         await expect(call()).rejects.toMatchObject({ name: 'ConnectionError', code: 'MONGO_SESSION_CONNECTION' });
         expect(Date.now() - started).toBeLessThan(100);

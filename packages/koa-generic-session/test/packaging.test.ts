@@ -22,7 +22,17 @@ describe('the built package', () => {
          typeof s.get, typeof s.set, typeof s.destroy, typeof s.on]));
        s.close();`,
     ]);
-    expect(JSON.parse(out)).toEqual(['function', 'MongoDBStore', true, true, true, 'function', 'function', 'function', 'function']);
+    expect(JSON.parse(out)).toEqual([
+      'function',
+      'MongoDBStore',
+      true,
+      true,
+      true,
+      'function',
+      'function',
+      'function',
+      'function',
+    ]);
   });
 
   it('import gives the class as default and as the named export MongoDBStore', () => {
@@ -47,7 +57,10 @@ describe('README js blocks run against the built package', () => {
   });
 
   it.each(blocks.map((block, i) => [i, block] as const))('block %i answers a real request', async (_i, block) => {
-    const source = block.replace(/mongodb:\/\/(localhost|127\.0\.0\.1):27017\/\w+/g, `${server}/${uniqueDatabaseName('kgs_readme')}`);
+    const source = block.replace(
+      /mongodb:\/\/(localhost|127\.0\.0\.1):27017\/\w+/g,
+      `${server}/${uniqueDatabaseName('kgs_readme')}`,
+    );
     let status = 0;
     let text = '';
     const run = await runExample(packageDir, source, {

@@ -30,7 +30,11 @@ describe.each([
 ])('koa-generic-session on %s', (label, KoaImpl) => {
   it('a replaced session object written after destroyByOwner stays revoked, however late', async () => {
     const failures = trackProcessFailures();
-    const store = new MongoDBStore({ uri: testUri(database), collection: `revocation_${label.replace(' ', '')}`, owner: (s) => s['user'] as string | undefined });
+    const store = new MongoDBStore({
+      uri: testUri(database),
+      collection: `revocation_${label.replace(' ', '')}`,
+      owner: (s) => s['user'] as string | undefined,
+    });
     store.on('warning', () => undefined);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -8,8 +8,18 @@ import session from 'koa-generic-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import MongoDBStore, { type MongoDBStoreOptions } from '@mongo-session/koa-generic-session';
-import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { type CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  HASH_SECRET,
+  SECURE_OPTIONS,
+  type Gate,
+  hostOwnerApp,
+  objectSession,
+  logOutEverywhere,
+  ownerRoute,
+  sealedAtRest,
+  type StartOwnerApp,
+} from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('koa_generic_session_security');
 const uri = testUri(database);
@@ -21,26 +31,24 @@ afterAll(async () => {
   await raw.close();
 });
 
-const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = new MongoDBStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
-  store.on('warning', (w: { code: string }) => warnings.push(w.code));
-  const app = new Koa();
-  app.keys = ['a koa signing key'];
-  app.on('error', () => undefined);
-  // koa-generic-session types its store narrowly (its own Session type); http.test.ts casts the same way.
-  app.use(session({ store } as unknown as Parameters<typeof session>[0]) as Koa.Middleware);
-  app.use(async (ctx) => {
-    const s = ctx.session as unknown as Record<string, unknown>;
-    const body = await ownerRoute(
-      new URL(ctx.url, 'http://app'),
-      objectSession(s),
-      gate,
-    );
-    if (body !== undefined) ctx.body = body;
-  });
-  const server = createServer(app.callback());
-  return hostOwnerApp(server, store, () => store.close());
-};
+const startApp =
+  (collection: string, warnings: string[] = []): StartOwnerApp =>
+  async (gate: Gate) => {
+    const store = new MongoDBStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
+    store.on('warning', (w: { code: string }) => warnings.push(w.code));
+    const app = new Koa();
+    app.keys = ['a koa signing key'];
+    app.on('error', () => undefined);
+    // koa-generic-session types its store narrowly (its own Session type); http.test.ts casts the same way.
+    app.use(session({ store } as unknown as Parameters<typeof session>[0]) as Koa.Middleware);
+    app.use(async (ctx) => {
+      const s = ctx.session as unknown as Record<string, unknown>;
+      const body = await ownerRoute(new URL(ctx.url, 'http://app'), objectSession(s), gate);
+      if (body !== undefined) ctx.body = body;
+    });
+    const server = createServer(app.callback());
+    return hostOwnerApp(server, store, () => store.close());
+  };
 
 describe('security through Koa 3 + koa-generic-session', () => {
   it('logs a user out of every jar with one destroyByOwner, and a write in flight does not bring the session back', async () => {
@@ -63,9 +71,13 @@ describe('security through Koa 3 + koa-generic-session', () => {
     const store = new MongoDBStore({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await store.set('koa:sess:cb', { user: 'dan' }, 60_000);
-      const count = await new Promise<number | undefined>((resolve, reject) => store.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
+      const count = await new Promise<number | undefined>((resolve, reject) =>
+        store.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))),
+      );
       expect(count).toBe(1);
-      const revoked = await new Promise<number | undefined>((resolve, reject) => store.destroyByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
+      const revoked = await new Promise<number | undefined>((resolve, reject) =>
+        store.destroyByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))),
+      );
       expect(revoked).toBe(1);
       expect(await store.listByOwner('dan')).toEqual([]);
       expect(await store.get('koa:sess:cb')).toBeNull();

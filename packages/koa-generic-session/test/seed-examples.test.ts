@@ -83,7 +83,10 @@ const second = `
 
 describe('seed koa-mongodb-session README examples', () => {
   it('example 1 answers with a session and emits no error (its listener would throw)', async () => {
-    const source = first.replace('mongodb://localhost:27017/connect_mongodb_session_test', testUri(uniqueDatabaseName('kgs_seed')));
+    const source = first.replace(
+      'mongodb://localhost:27017/connect_mongodb_session_test',
+      testUri(uniqueDatabaseName('kgs_seed')),
+    );
     let body = '';
     const run = await runExample(packageDir, source, {
       visit: async (base) => {

@@ -24,7 +24,10 @@ import {
 } from '@mongo-session/test-utils/hostile-corpus';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown; cookie?: Record<string, unknown> }) => any;
+const sessionMiddleware = require('koa-session-store') as (options?: {
+  store?: unknown;
+  cookie?: Record<string, unknown>;
+}) => any;
 
 const database = uniqueDatabaseName('kss_hostile');
 const uri = testUri(database);
@@ -48,12 +51,20 @@ const adapter: AdapterUnderTest = {
   // A refused id is a forged cookie's: no session, and removing it succeeds (koa-session-store then clears the cookie).
   invalidIdOnGet: 'null',
   invalidIdOnDestroy: 'resolve',
-  insertRaw: async (document) => void (await raw.db().collection('hostile').insertOne(document as never)),
+  insertRaw: async (document) =>
+    void (await raw
+      .db()
+      .collection('hostile')
+      .insertOne(document as never)),
   events,
 };
 
 const refused = { kind: 'serialization-error' } as const;
-const text = (name: string, json: string, outcome: BodyCase['outcome']['lossless']): BodyCase => ({ name, make: () => json, outcome: { lossless: outcome, json: outcome } });
+const text = (name: string, json: string, outcome: BodyCase['outcome']['lossless']): BodyCase => ({
+  name,
+  make: () => json,
+  outcome: { lossless: outcome, json: outcome },
+});
 const protoJson = `{"__proto__": {"polluted": "${CANARY}"}, "constructor": {"prototype": {"polluted": 1}}}`;
 const deep = `${'{"n":'.repeat(1000)}"${CANARY}"${'}'.repeat(1000)}`;
 /** What koa-session-store can hand the layer: JSON text. */
@@ -66,9 +77,18 @@ const LAYER_BODIES: BodyCase[] = [
   text('JSON number', '42', refused),
   text('nested 1,000 deep', deep, refused),
   text('over 16 MiB', JSON.stringify({ canary: CANARY, s: 'x'.repeat(17 * 1024 * 1024) }), refused),
-  text('__proto__ and constructor keys', protoJson, { kind: 'stored', expected: JSON.parse(protoJson) as Record<string, unknown> }),
-  text('$- and .-keys', `{"$where": "${CANARY}", "a.b": {"$ne": null}}`, { kind: 'stored', expected: { $where: CANARY, 'a.b': { $ne: null } } }),
-  text('huge array', JSON.stringify({ list: Array.from({ length: 100_000 }, (_, i) => i) }), { kind: 'stored', expected: { list: Array.from({ length: 100_000 }, (_, i) => i) } }),
+  text('__proto__ and constructor keys', protoJson, {
+    kind: 'stored',
+    expected: JSON.parse(protoJson) as Record<string, unknown>,
+  }),
+  text('$- and .-keys', `{"$where": "${CANARY}", "a.b": {"$ne": null}}`, {
+    kind: 'stored',
+    expected: { $where: CANARY, 'a.b': { $ne: null } },
+  }),
+  text('huge array', JSON.stringify({ list: Array.from({ length: 100_000 }, (_, i) => i) }), {
+    kind: 'stored',
+    expected: { list: Array.from({ length: 100_000 }, (_, i) => i) },
+  }),
 ];
 
 const server = (() => {
@@ -118,7 +138,8 @@ describe('layer API (load / save / remove)', () => {
   // The shared rows, except that saving under a refused id resolves and stores nothing (checked below):
   // koa-session-store saves under its cookie's id, so refusing it would answer 500 to a forged cookie.
   const refusedIdRows: AdapterUnderTest = { ...adapter, set: undefined };
-  for (const row of ID_CASES) it(`id: ${row.name}`, () => checkIdCase(row.outcome === 'invalid-id' ? refusedIdRows : adapter, row));
+  for (const row of ID_CASES)
+    it(`id: ${row.name}`, () => checkIdCase(row.outcome === 'invalid-id' ? refusedIdRows : adapter, row));
   LAYER_BODIES.forEach((row, i) => it(`body: ${row.name}`, () => checkBodyCase(adapter, row, `body-${i}`)));
   CORRUPT_CASES.forEach((row, i) => it(`corrupted document: ${row.name}`, () => checkCorruptCase(adapter, row, `corrupt-${i}`)));
 
@@ -126,14 +147,17 @@ describe('layer API (load / save / remove)', () => {
     const before = await raw.db().collection('hostile').countDocuments();
     const eventsBefore = events.length;
     const invalid = ID_CASES.filter((row) => row.outcome === 'invalid-id');
-    for (const row of invalid) await expect(store.save(row.id as string, JSON.stringify({ canary: CANARY }))).resolves.toBeUndefined();
+    for (const row of invalid)
+      await expect(store.save(row.id as string, JSON.stringify({ canary: CANARY }))).resolves.toBeUndefined();
     expect(await raw.db().collection('hostile').countDocuments()).toBe(before);
     expect(events.slice(eventsBefore).filter((e) => e.event === 'create' || e.event === 'update')).toEqual([]);
   });
 });
 
 it('forged cookies with a _sid of any JSON type: never another session, never a crash', async () => {
-  const forged = ID_CASES.filter((c) => c.id !== undefined && typeof c.id !== 'bigint' && typeof c.id !== 'symbol' && typeof c.id !== 'function')
+  const forged = ID_CASES.filter(
+    (c) => c.id !== undefined && typeof c.id !== 'bigint' && typeof c.id !== 'symbol' && typeof c.id !== 'function',
+  )
     .map((c) => JSON.stringify({ _sid: c.id }))
     .filter((v) => v.length <= 4096 && !/[;\s\u0000-\u001f\u007f-\uffff]/.test(v));
   forged.push(JSON.stringify({ _sid: 'sentinel' }).replace('sentinel', 'sentinel\\u0000'), '{not json', '[]', 'null');

@@ -4,11 +4,24 @@ import convert from 'koa-convert';
 import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import { closeConnections, create, type CreateOptions, type KoaSessionStoreLayer } from '@mongo-session/koa-session-store';
-import { closeServer, CookieClient, listen, MongoProxy, testServer, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  MongoProxy,
+  testServer,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Koa2 = require('koa2') as typeof Koa;
-const sessionMiddleware = require('koa-session-store') as (options?: { store?: unknown; name?: string; cookie?: Record<string, unknown> }) => any;
+const sessionMiddleware = require('koa-session-store') as (options?: {
+  store?: unknown;
+  name?: string;
+  cookie?: Record<string, unknown>;
+}) => any;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const database = uniqueDatabaseName('koa_session_store_http');
@@ -89,7 +102,10 @@ describe.each([
       expect(await views(app.client)).toBe(1);
       expect(await views(app.client)).toBe(2);
       expect(await views(app.client)).toBe(3);
-      const doc = await raw.db().collection(collection).findOne({ _id: (await sidOf(app.client)) as any });
+      const doc = await raw
+        .db()
+        .collection(collection)
+        .findOne({ _id: (await sidOf(app.client)) as any });
       expect(doc?.['session']).toEqual({ views: 3 });
     } finally {
       await app.close();
@@ -101,9 +117,19 @@ describe.each([
     try {
       await views(app.client);
       const sid = await sidOf(app.client);
-      expect(await raw.db().collection(collection).countDocuments({ _id: sid as any })).toBe(1);
+      expect(
+        await raw
+          .db()
+          .collection(collection)
+          .countDocuments({ _id: sid as any }),
+      ).toBe(1);
       await app.client.get('/logout');
-      expect(await raw.db().collection(collection).countDocuments({ _id: sid as any })).toBe(0);
+      expect(
+        await raw
+          .db()
+          .collection(collection)
+          .countDocuments({ _id: sid as any }),
+      ).toBe(0);
     } finally {
       await app.close();
     }
@@ -117,7 +143,12 @@ describe.each([
       expect(await app.client.cookie('koa:sess.sig')).toBeTruthy();
       await app.client.setCookie('koa:sess', encodeURIComponent(JSON.stringify({ _sid: 'forged-session-id' })));
       expect(await views(app.client)).toBe(1);
-      expect(await raw.db().collection(collection).countDocuments({ _id: 'forged-session-id' as any })).toBe(0);
+      expect(
+        await raw
+          .db()
+          .collection(collection)
+          .countDocuments({ _id: 'forged-session-id' as any }),
+      ).toBe(0);
     } finally {
       await app.close();
     }
@@ -159,48 +190,51 @@ describe('signed: false, a forged cookie whose _sid the store refuses (Koa 3)', 
     ['a number', '{"_sid":42}'],
     ['2000 characters', JSON.stringify({ _sid: 's'.repeat(2000) })],
     ['a NUL', '{"_sid":"forged\\u0000id"}'],
-  ])('%s: answers 200 with a fresh session; a log-out brings a new cookie; other sessions untouched', async (_name, forgedValue) => {
-    const collection = 'refused_ids';
-    const app = await start(Koa, { url: withCollection(uri, collection) }, { signed: false });
-    const docs = raw.db().collection(collection);
-    const failures = trackProcessFailures();
-    try {
-      await views(app.client);
-      expect(await views(app.client)).toBe(2);
-      const victimSid = await sidOf(app.client);
-      const before = await docs.countDocuments();
+  ])(
+    '%s: answers 200 with a fresh session; a log-out brings a new cookie; other sessions untouched',
+    async (_name, forgedValue) => {
+      const collection = 'refused_ids';
+      const app = await start(Koa, { url: withCollection(uri, collection) }, { signed: false });
+      const docs = raw.db().collection(collection);
+      const failures = trackProcessFailures();
+      try {
+        await views(app.client);
+        expect(await views(app.client)).toBe(2);
+        const victimSid = await sidOf(app.client);
+        const before = await docs.countDocuments();
 
-      const forged = new CookieClient(app.client.baseUrl);
-      const header = { cookie: `koa:sess=${forgedValue}` };
-      for (const path of ['/', '/', '/read']) {
-        const res = await forged.get(path, header);
-        expect(res.status).toBe(200);
-        expect(res.json()).toEqual({ views: path === '/' ? 1 : 0 }); // a fresh session each time: nothing is kept under a refused id
+        const forged = new CookieClient(app.client.baseUrl);
+        const header = { cookie: `koa:sess=${forgedValue}` };
+        for (const path of ['/', '/', '/read']) {
+          const res = await forged.get(path, header);
+          expect(res.status).toBe(200);
+          expect(res.json()).toEqual({ views: path === '/' ? 1 : 0 }); // a fresh session each time: nothing is kept under a refused id
+        }
+        expect(await docs.countDocuments()).toBe(before);
+
+        // koa-session-store sets its cookie only for ids it generated; ctx.session = null clears the forged one.
+        const out = await forged.get('/logout', header);
+        expect(out.status).toBe(200);
+        expect(out.setCookies.some((line) => /^koa:sess=;/.test(line))).toBe(true);
+        const fresh = await forged.get('/');
+        expect(fresh.status).toBe(200);
+        expect(fresh.json()).toEqual({ views: 1 });
+        const newSid = await sidOf(forged);
+        expect(newSid).toMatch(/^[A-Za-z0-9]{15}$/);
+        expect(await views(forged)).toBe(2);
+        expect((await docs.findOne({ _id: newSid as any }))?.['session']).toEqual({ views: 2 });
+
+        // The other session is untouched.
+        expect((await docs.findOne({ _id: victimSid as any }))?.['session']).toEqual({ views: 2 });
+        expect(await views(app.client)).toBe(3);
+        expect(failures.uncaughtExceptions).toEqual([]);
+        expect(failures.unhandledRejections).toEqual([]);
+      } finally {
+        failures.stop();
+        await app.close();
       }
-      expect(await docs.countDocuments()).toBe(before);
-
-      // koa-session-store sets its cookie only for ids it generated; ctx.session = null clears the forged one.
-      const out = await forged.get('/logout', header);
-      expect(out.status).toBe(200);
-      expect(out.setCookies.some((line) => /^koa:sess=;/.test(line))).toBe(true);
-      const fresh = await forged.get('/');
-      expect(fresh.status).toBe(200);
-      expect(fresh.json()).toEqual({ views: 1 });
-      const newSid = await sidOf(forged);
-      expect(newSid).toMatch(/^[A-Za-z0-9]{15}$/);
-      expect(await views(forged)).toBe(2);
-      expect((await docs.findOne({ _id: newSid as any }))?.['session']).toEqual({ views: 2 });
-
-      // The other session is untouched.
-      expect((await docs.findOne({ _id: victimSid as any }))?.['session']).toEqual({ views: 2 });
-      expect(await views(app.client)).toBe(3);
-      expect(failures.uncaughtExceptions).toEqual([]);
-      expect(failures.unhandledRejections).toEqual([]);
-    } finally {
-      failures.stop();
-      await app.close();
-    }
-  });
+    },
+  );
 });
 
 describe('why koa-convert', () => {
@@ -247,7 +281,12 @@ describe('seed koa-session-mongo options', () => {
     const store = create({ host: server.hostname, port: Number(server.port), db: dbName, collection: 'mine', ssl: false });
     try {
       await roundTrip(store, 'discrete');
-      expect(await raw.db(dbName).collection('mine').countDocuments({ _id: 'discrete' as any })).toBe(1);
+      expect(
+        await raw
+          .db(dbName)
+          .collection('mine')
+          .countDocuments({ _id: 'discrete' as any }),
+      ).toBe(1);
     } finally {
       await store.close();
       await raw.db(dbName).dropDatabase();
@@ -272,7 +311,12 @@ describe('seed koa-session-mongo options', () => {
   it('mongoose: uses that connection; wins over url and the rest, with a warning naming them', async () => {
     const dbName = uniqueDatabaseName('kss_mongoose');
     const connection = await mongoose.createConnection(testUri(dbName)).asPromise();
-    const store = create({ mongoose: connection, url: withCollection(uri, 'elsewhere'), host: 'unused.invalid', collection: 'via_mongoose' });
+    const store = create({
+      mongoose: connection,
+      url: withCollection(uri, 'elsewhere'),
+      host: 'unused.invalid',
+      collection: 'via_mongoose',
+    });
     const { codes, messages } = collect(store);
     try {
       await roundTrip(store, 'mongoose');
@@ -293,7 +337,12 @@ describe('seed koa-session-mongo options', () => {
     const { codes, messages } = collect(store);
     try {
       await roundTrip(store, 'url-precedence');
-      expect(await raw.db().collection('from_url').countDocuments({ _id: 'url-precedence' as any })).toBe(1);
+      expect(
+        await raw
+          .db()
+          .collection('from_url')
+          .countDocuments({ _id: 'url-precedence' as any }),
+      ).toBe(1);
       expect(codes).toContain('IGNORED_OPTIONS');
       expect(messages.join()).toMatch(/"db".*"port".*"collection".*"url"/);
     } finally {
@@ -307,7 +356,10 @@ describe('seed koa-session-mongo options', () => {
     try {
       const before = Date.now();
       await roundTrip(store, 'auto');
-      const doc = await raw.db().collection('auto_reconnect').findOne({ _id: 'auto' as any });
+      const doc = await raw
+        .db()
+        .collection('auto_reconnect')
+        .findOne({ _id: 'auto' as any });
       const lifetime = (doc!['expires'] as Date).getTime() - before;
       expect(lifetime).toBeGreaterThan(3_590_000);
       expect(lifetime).toBeLessThan(3_610_000);

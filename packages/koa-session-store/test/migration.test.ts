@@ -20,7 +20,15 @@ import Koa from 'koa';
 import convert from 'koa-convert';
 import { MongoClient, type Document } from 'mongodb';
 import { closeConnections, create } from '@mongo-session/koa-session-store';
-import { closeServer, CookieClient, listen, testServer, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  closeServer,
+  CookieClient,
+  listen,
+  testServer,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 import { LegacyDb } from './fixtures/old-driver-shim';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -52,8 +60,14 @@ function richValues(user: string): Record<string, unknown> {
     user,
     greeting: 'Grüße, 日本, 🎉',
     since: new Date('2026-01-02T03:04:05.678Z'), // read back as its JSON string
-    cart: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }],
-    matrix: [[1, 2], [3, 4]],
+    cart: [
+      { sku: 'a', qty: 2 },
+      { sku: 'b', qty: 1 },
+    ],
+    matrix: [
+      [1, 2],
+      [3, 4],
+    ],
     prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
   };
 }
@@ -119,7 +133,11 @@ async function visit(user: CookieClient, app: Running, path: string): Promise<Re
  * save replaces the whole document).
  */
 function expectPeerShape(doc: Document): void {
-  expect(Object.keys(doc).filter((key) => key !== 'createdAt').sort()).toEqual(['_id', 'blob', 'updatedAt']);
+  expect(
+    Object.keys(doc)
+      .filter((key) => key !== 'createdAt')
+      .sort(),
+  ).toEqual(['_id', 'blob', 'updatedAt']);
   expect(typeof doc['blob']).toBe('string');
   expect(doc['updatedAt']).toBeInstanceOf(Date);
 }
@@ -188,6 +206,8 @@ it('koa-session-mongo -> ours -> koa-session-mongo -> ours adopting: every user 
     expect(failures.uncaughtExceptions).toEqual([]);
   } finally {
     failures.stop();
-    table.push(`koa-session-mongo 1.1.0 (through the old-driver shim) | ${kept[0] ?? '-'}/2 | ${kept[1] ?? '-'}/2 | ${kept[2] ?? '-'}/2`);
+    table.push(
+      `koa-session-mongo 1.1.0 (through the old-driver shim) | ${kept[0] ?? '-'}/2 | ${kept[1] ?? '-'}/2 | ${kept[2] ?? '-'}/2`,
+    );
   }
 });

@@ -23,7 +23,17 @@ describe('the built package', () => {
          typeof s.load, typeof s.save, typeof s.remove, typeof s.on]));
        m.closeConnections();`,
     ]);
-    expect(JSON.parse(out)).toEqual([['closeConnections', 'create', 'default'], 'function', 'function', true, true, 'function', 'function', 'function', 'function']);
+    expect(JSON.parse(out)).toEqual([
+      ['closeConnections', 'create', 'default'],
+      'function',
+      'function',
+      true,
+      true,
+      'function',
+      'function',
+      'function',
+      'function',
+    ]);
   });
 
   it('import gives named exports and a default { create, closeConnections }', () => {
@@ -47,7 +57,10 @@ describe('README js blocks run against the built package', () => {
   });
 
   it.each(blocks.map((block, i) => [i, block] as const))('block %i counts views over real requests', async (_i, block) => {
-    const source = block.replace(/mongodb:\/\/(localhost|127\.0\.0\.1):27017\/\w+/g, `${server}/${uniqueDatabaseName('kss_readme')}`);
+    const source = block.replace(
+      /mongodb:\/\/(localhost|127\.0\.0\.1):27017\/\w+/g,
+      `${server}/${uniqueDatabaseName('kss_readme')}`,
+    );
     const bodies: string[] = [];
     const run = await runExample(packageDir, source, {
       visit: async (base) => {

@@ -36,7 +36,11 @@ interface App {
 }
 
 async function start(KoaImpl: typeof Koa): Promise<App> {
-  const store = create({ uri: testUri(database), collection: `revocation_${KoaImpl === Koa ? 3 : 2}`, owner: (s) => s['user'] as string | undefined });
+  const store = create({
+    uri: testUri(database),
+    collection: `revocation_${KoaImpl === Koa ? 3 : 2}`,
+    owner: (s) => s['user'] as string | undefined,
+  });
   store.on('warning', () => undefined);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));

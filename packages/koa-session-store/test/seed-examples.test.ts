@@ -65,7 +65,11 @@ describe('seed koa-session-mongo README (000)', () => {
     const source = seed000Usage.replace("db: 'database_name'", proxy ? `db: '${database}'` : `db: '${database}', port: ${port}`);
     try {
       let bodies: string[] = [];
-      const run = await runExample(packageDir, source, { visit: async (base) => void (bodies = await countViews(base)) });
+      const run = await runExample(packageDir, source, {
+        visit: async (base) => {
+          bodies = await countViews(base);
+        },
+      });
       expect(bodies).toEqual(['1 views', '2 views', '3 views']);
       expect(run.stdout).toContain('listening on port 3000');
       expect(await raw.db().collection('sessions').countDocuments()).toBeGreaterThanOrEqual(1);
@@ -142,7 +146,11 @@ app.listen(3000);
 console.log('listening on port 3000');
 `;
     let bodies: string[] = [];
-    await runExample(packageDir, source, { visit: async (base) => void (bodies = await countViews(base)) });
+    await runExample(packageDir, source, {
+      visit: async (base) => {
+        bodies = await countViews(base);
+      },
+    });
     expect(bodies).toEqual(['1 views', '2 views', '3 views']);
   });
 });

@@ -43,7 +43,10 @@ export class KoaSessionStore {
 
   constructor(options: KoaStoreOptions) {
     const { sessionCookieTtlMs, ...coreOptions } = options ?? ({} as KoaStoreOptions);
-    if (sessionCookieTtlMs !== undefined && !(typeof sessionCookieTtlMs === 'number' && Number.isFinite(sessionCookieTtlMs) && sessionCookieTtlMs > 0)) {
+    if (
+      sessionCookieTtlMs !== undefined &&
+      !(typeof sessionCookieTtlMs === 'number' && Number.isFinite(sessionCookieTtlMs) && sessionCookieTtlMs > 0)
+    ) {
       throw new InvalidOptionError(
         'sessionCookieTtlMs',
         'Option "sessionCookieTtlMs" must be a positive, finite number of milliseconds.',

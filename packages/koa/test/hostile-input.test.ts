@@ -35,7 +35,11 @@ const adapter: AdapterUnderTest = {
   // A cookie value the store cannot take as an id reads as a new session (documented by the adapter).
   invalidIdOnGet: 'null',
   invalidIdOnDestroy: 'resolve',
-  insertRaw: async (document) => void (await raw.db().collection('hostile').insertOne(document as never)),
+  insertRaw: async (document) =>
+    void (await raw
+      .db()
+      .collection('hostile')
+      .insertOne(document as never)),
   events,
 };
 

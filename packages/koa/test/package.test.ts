@@ -44,7 +44,10 @@ const expectedMethods = ['get', 'set', 'destroy', 'close', 'ready', 'on', 'once'
 
 describe('built package', () => {
   it("require('@mongo-session/koa') is the factory, with createStore, default and KoaSessionStore on it", () => {
-    const result = runNode(`(async () => {${probe("const m = require('@mongo-session/koa');")}})()`, false) as Record<string, unknown>;
+    const result = runNode(`(async () => {${probe("const m = require('@mongo-session/koa');")}})()`, false) as Record<
+      string,
+      unknown
+    >;
     expect(result).toMatchObject({
       module: 'function',
       createStore: 'function',
@@ -62,7 +65,7 @@ describe('built package', () => {
     expect(callable).toBe(true);
   });
 
-  it("import() gives createStore as a named and as the default export", () => {
+  it('import() gives createStore as a named and as the default export', () => {
     const result = runNode(probe("const m = await import('@mongo-session/koa');"), true) as Record<string, unknown>;
     expect(result).toMatchObject({
       module: 'object',

@@ -22,7 +22,13 @@ async function runExample(source: string): Promise<string[]> {
     .replace(/mongodb:\/\/(?:localhost|127\.0\.0\.1):27017\/(\w+)/g, () => testUri(uniqueDatabaseName('koa_readme')))
     .replace(/\.listen\(3000\)/g, '.listen(0)');
   const module = /^import /m.test(code);
-  const args = ['--require', resolve(__dirname, 'fixtures/report-listen.cjs'), ...(module ? ['--input-type=module'] : []), '-e', code];
+  const args = [
+    '--require',
+    resolve(__dirname, 'fixtures/report-listen.cjs'),
+    ...(module ? ['--input-type=module'] : []),
+    '-e',
+    code,
+  ];
   const child = spawn(process.execPath, args, { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

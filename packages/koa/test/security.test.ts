@@ -8,8 +8,19 @@ import { createSession } from 'koa-session';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import { createStore, type KoaStoreOptions } from '@mongo-session/koa';
-import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, objectSession, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { type CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  CRYPTO_SECRET,
+  HASH_SECRET,
+  SECURE_OPTIONS,
+  type Gate,
+  hostOwnerApp,
+  objectSession,
+  logOutEverywhere,
+  ownerRoute,
+  sealedAtRest,
+  type StartOwnerApp,
+} from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('koa_security');
 const uri = testUri(database);
@@ -21,25 +32,23 @@ afterAll(async () => {
   await raw.close();
 });
 
-const startApp = (collection: string, warnings: string[] = []): StartOwnerApp => async (gate: Gate) => {
-  const store = createStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
-  store.on('warning', (w) => warnings.push(w.code));
-  const app = new Koa();
-  app.keys = ['a koa signing key'];
-  app.silent = true;
-  app.use(createSession({ store }, app));
-  app.use(async (ctx) => {
-    const s = ctx.session as unknown as Record<string, unknown>;
-    const body = await ownerRoute(
-      new URL(ctx.url, 'http://app'),
-      objectSession(s),
-      gate,
-    );
-    if (body !== undefined) ctx.body = body;
-  });
-  const server = createServer(app.callback());
-  return hostOwnerApp(server, store, () => store.close());
-};
+const startApp =
+  (collection: string, warnings: string[] = []): StartOwnerApp =>
+  async (gate: Gate) => {
+    const store = createStore({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
+    store.on('warning', (w) => warnings.push(w.code));
+    const app = new Koa();
+    app.keys = ['a koa signing key'];
+    app.silent = true;
+    app.use(createSession({ store }, app));
+    app.use(async (ctx) => {
+      const s = ctx.session as unknown as Record<string, unknown>;
+      const body = await ownerRoute(new URL(ctx.url, 'http://app'), objectSession(s), gate);
+      if (body !== undefined) ctx.body = body;
+    });
+    const server = createServer(app.callback());
+    return hostOwnerApp(server, store, () => store.close());
+  };
 
 describe('security through Koa 3 + koa-session 7', () => {
   it('logs a user out of every jar with one destroyByOwner, and a write in flight does not bring the session back', async () => {

@@ -20,14 +20,19 @@ describe('createStore', () => {
     expect(() => createStore({ uri, sessionCookieTtlMs: -1 })).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidOption, option: 'sessionCookieTtlMs' }),
     );
-    expect(() => createStore({ uri, ttl: 5 } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOption, option: 'ttl' }));
+    expect(() => createStore({ uri, ttl: 5 } as never)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption, option: 'ttl' }),
+    );
     expect(() => createStore({} as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOption }));
   });
 
   it("passes the core's events on and stops after close()", async () => {
     const store = createStore({ uri, collection: 'events' });
     const seen: string[] = [];
-    store.on('create', () => seen.push('create')).on('update', () => seen.push('update')).on('destroy', () => seen.push('destroy'));
+    store
+      .on('create', () => seen.push('create'))
+      .on('update', () => seen.push('update'))
+      .on('destroy', () => seen.push('destroy'));
     await store.set('ev-1', { a: 1 }, 60_000, { changed: true, ctx: {}, rolling: false });
     const ctx = {};
     await store.get('ev-1', 60_000, { ctx, rolling: false });

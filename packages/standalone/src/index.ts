@@ -76,13 +76,17 @@ let store: SessionStore | undefined;
 /** Opens the process-wide store. Invalid options throw; connection failures go to the callback / promise only. */
 function connect(options: ConnectOptions, callback?: (error: Error | null) => void): Promise<SessionStore> {
   if (store && !store.closed) {
-    throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, 'MongoSess.connect() was already called; call MongoSess.close() first.');
+    throw new SessionUsageError(
+      StandaloneErrorCode.InvalidArgument,
+      'MongoSess.connect() was already called; call MongoSess.close() first.',
+    );
   }
   const { auth, expires, ...rest } = options ?? ({} as ConnectOptions);
   const core: SessionStoreOptions = { ...rest };
   if (expires !== undefined) core.ttlMs = expires;
   if (auth !== undefined) {
-    if (typeof auth?.user !== 'string') throw new InvalidOptionError('auth', 'Option "auth" must be { user, pass } with string values.');
+    if (typeof auth?.user !== 'string')
+      throw new InvalidOptionError('auth', 'Option "auth" must be { user, pass } with string values.');
     core.connectionOptions = { ...rest.connectionOptions, auth: { username: auth.user, password: auth.pass ?? '' } };
   }
   const created = new SessionStore(core);
@@ -128,7 +132,10 @@ const newId = (): string => randomBytes(24).toString('base64url');
 /** `name`, or its MongoSess spelling `cookieName` (both given must agree). */
 function cookieNameOf({ name, cookieName }: SessionOptions): string {
   if (name !== undefined && cookieName !== undefined && name !== cookieName) {
-    throw new InvalidOptionError('cookieName', 'Options "name" and "cookieName" (MongoSess\'s spelling of "name") disagree; give one of them.');
+    throw new InvalidOptionError(
+      'cookieName',
+      'Options "name" and "cookieName" (MongoSess\'s spelling of "name") disagree; give one of them.',
+    );
   }
   const chosen = name ?? cookieName ?? DEFAULT_COOKIE_NAME;
   if (typeof chosen !== 'string' || !COOKIE_NAME.test(chosen)) {
@@ -142,7 +149,8 @@ function cookieNameOf({ name, cookieName }: SessionOptions): string {
 function keygripOf(keys: SessionOptions['keys']): Keygrip | undefined {
   if (keys === undefined) return undefined;
   if (Array.isArray(keys) && keys.length > 0) return new Keygrip(keys);
-  if (typeof (keys as Partial<Keygrip> | null)?.index === 'function' && typeof (keys as Keygrip).sign === 'function') return keys as Keygrip;
+  if (typeof (keys as Partial<Keygrip> | null)?.index === 'function' && typeof (keys as Keygrip).sign === 'function')
+    return keys as Keygrip;
   throw new InvalidOptionError('keys', 'Option "keys" must be a non-empty array of secrets or a Keygrip.');
 }
 
@@ -152,8 +160,13 @@ function requireStore(): SessionStore {
 }
 
 function checkKey(key: unknown, action: string): void {
-  if (typeof key !== 'string') throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, `Session keys to ${action} must be strings.`);
-  if (RESERVED.has(key)) throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, `The "${key}" field is maintained by MongoSess; it cannot be ${action === 'set' ? 'set' : 'deleted'}.`);
+  if (typeof key !== 'string')
+    throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, `Session keys to ${action} must be strings.`);
+  if (RESERVED.has(key))
+    throw new SessionUsageError(
+      StandaloneErrorCode.InvalidArgument,
+      `The "${key}" field is maintained by MongoSess; it cannot be ${action === 'set' ? 'set' : 'deleted'}.`,
+    );
 }
 
 /** One request's session. */
@@ -192,7 +205,8 @@ export class Session {
 
   #read(req: IncomingMessage, options: SessionOptions): void {
     for (const name of Object.keys(options)) {
-      if (!SESSION_OPTIONS.includes(name)) throw new InvalidOptionError(name, `Unknown option "${name}". Known options: ${SESSION_OPTIONS.join(', ')}.`);
+      if (!SESSION_OPTIONS.includes(name))
+        throw new InvalidOptionError(name, `Unknown option "${name}". Known options: ${SESSION_OPTIONS.join(', ')}.`);
     }
     if (options.expires !== undefined && !(Number.isFinite(options.expires) && options.expires >= 0)) {
       throw new InvalidOptionError('expires', 'Option "expires" must be a number of milliseconds, 0 or more.');
@@ -200,9 +214,15 @@ export class Session {
     this.#name = cookieNameOf(options);
     const keys = keygripOf(options.keys);
     this.#options = options;
-    const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+    const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
+      .split(',')[0]!
+      .trim()
+      .toLowerCase();
     const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
-    this.#cookies = new Cookies(req, this.#res, { ...(keys ? { keys } : {}), secure: encrypted || (options.proxy === true && forwarded === 'https') });
+    this.#cookies = new Cookies(req, this.#res, {
+      ...(keys ? { keys } : {}),
+      secure: encrypted || (options.proxy === true && forwarded === 'https'),
+    });
     const value = this.#cookies.get(this.#name, { signed: false });
     if (value === undefined || !ID_PATTERN.test(value)) return;
     if (keys) {
@@ -221,64 +241,76 @@ export class Session {
   }
 
   set(values: SessionData, callback?: Callback<void>): Promise<void> {
-    return withCallback(this.#start(() => {
-      if (values === null || typeof values !== 'object' || Array.isArray(values)) {
-        throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, 'session.set() takes an object of keys and values.');
-      }
-      Object.keys(values).forEach((key) => checkKey(key, 'set'));
-      const fresh = this.#cookieId === undefined ? this.#newCookie() : undefined;
-      return async (s) => {
-        if (fresh !== undefined) [this.#id, this.#unwritten] = [fresh, true];
-        const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
-        if (loaded) return s.set(loaded.snapshot.id, { ...loaded.session, ...values }, { snapshot: loaded.snapshot });
-        if (!this.#unwritten) this.#create(); // ended or expired meanwhile: a new session, never the old id
-        await s.set(this.#id!, { ...values });
-        this.#unwritten = false;
-      };
-    }), callback);
+    return withCallback(
+      this.#start(() => {
+        if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+          throw new SessionUsageError(StandaloneErrorCode.InvalidArgument, 'session.set() takes an object of keys and values.');
+        }
+        Object.keys(values).forEach((key) => checkKey(key, 'set'));
+        const fresh = this.#cookieId === undefined ? this.#newCookie() : undefined;
+        return async (s) => {
+          if (fresh !== undefined) [this.#id, this.#unwritten] = [fresh, true];
+          const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
+          if (loaded) return s.set(loaded.snapshot.id, { ...loaded.session, ...values }, { snapshot: loaded.snapshot });
+          if (!this.#unwritten) this.#create(); // ended or expired meanwhile: a new session, never the old id
+          await s.set(this.#id!, { ...values });
+          this.#unwritten = false;
+        };
+      }),
+      callback,
+    );
   }
 
   get(callback?: Callback<SessionData | null>): Promise<SessionData | null>;
   get(key: string, callback?: Callback<unknown>): Promise<unknown>;
   get(key?: string | Callback<any>, callback?: Callback<any>): Promise<unknown> {
     const [name, cb] = typeof key === 'function' ? [undefined, key] : [key, callback];
-    return withCallback(this.#start(() => async (s) => {
-      const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
-      if (!loaded) return name === undefined ? null : undefined;
-      const whole = { ...loaded.session, _id: loaded.snapshot.id, createdAt: loaded.snapshot.createdAt };
-      return name === undefined ? whole : (whole as SessionData)[name];
-    }), cb);
+    return withCallback(
+      this.#start(() => async (s) => {
+        const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
+        if (!loaded) return name === undefined ? null : undefined;
+        const whole = { ...loaded.session, _id: loaded.snapshot.id, createdAt: loaded.snapshot.createdAt };
+        return name === undefined ? whole : (whole as SessionData)[name];
+      }),
+      cb,
+    );
   }
 
   del(...args: (string | Callback<void>)[]): Promise<void> {
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback<void>) : undefined;
-    return withCallback(this.#start(() => {
-      args.forEach((key) => checkKey(key, 'delete'));
-      return async (s) => {
-        const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
-        if (!loaded) return;
-        const next = { ...loaded.session };
-        for (const key of args as string[]) delete next[key];
-        await s.set(loaded.snapshot.id, next, { snapshot: loaded.snapshot });
-      };
-    }), cb);
+    return withCallback(
+      this.#start(() => {
+        args.forEach((key) => checkKey(key, 'delete'));
+        return async (s) => {
+          const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
+          if (!loaded) return;
+          const next = { ...loaded.session };
+          for (const key of args as string[]) delete next[key];
+          await s.set(loaded.snapshot.id, next, { snapshot: loaded.snapshot });
+        };
+      }),
+      cb,
+    );
   }
 
   /** Deletes the stored session and clears the cookie (the cookie first, before any write). */
   end(callback?: Callback<void>): Promise<void> {
-    return withCallback(this.#start(() => {
-      if (this.#cookieId !== undefined) this.#clearCookie();
-      return async (s) => {
-        const id = this.#id;
-        const written = !this.#unwritten;
-        [this.#id, this.#unwritten] = [undefined, false];
-        if (id === undefined) return;
-        // A call made before end() named this id in the cookie while it ran (regenerate, a set
-        // that started over): clear it again.
-        if (this.#cookieId === id && !this.#res.headersSent) this.#clearCookie();
-        if (written) await s.destroy(id);
-      };
-    }), callback);
+    return withCallback(
+      this.#start(() => {
+        if (this.#cookieId !== undefined) this.#clearCookie();
+        return async (s) => {
+          const id = this.#id;
+          const written = !this.#unwritten;
+          [this.#id, this.#unwritten] = [undefined, false];
+          if (id === undefined) return;
+          // A call made before end() named this id in the cookie while it ran (regenerate, a set
+          // that started over): clear it again.
+          if (this.#cookieId === id && !this.#res.headersSent) this.#clearCookie();
+          if (written) await s.destroy(id);
+        };
+      }),
+      callback,
+    );
   }
 
   /**
@@ -289,28 +321,31 @@ export class Session {
    * never written) gets a new, still empty id; no session at all stays none.
    */
   regenerate(callback?: Callback<void>): Promise<void> {
-    return withCallback(this.#start(() => {
-      // Fail before any write when the new cookie could not be sent anyway.
-      if (this.#cookieId !== undefined) this.#checkHeaders();
-      return async (s) => {
-        const old = this.#id;
-        if (old === undefined) return;
-        const loaded = this.#unwritten ? null : await s.load(old);
-        if (!loaded) return this.#create();
-        const id = newId();
-        await s.set(id, loaded.session, { isNew: true });
-        try {
-          this.#sendCookie(id);
-        } catch (error) {
-          await s.destroy(id).catch(() => undefined); // the cookie still names the old id: drop the copy
-          throw error;
-        }
-        this.#id = this.#cookieId = id;
-        // From here the browser holds the new id; should removing the old one fail, the promise
-        // rejects (the old id stays readable until it expires), so do not complete a log-in then.
-        await s.destroy(old);
-      };
-    }), callback);
+    return withCallback(
+      this.#start(() => {
+        // Fail before any write when the new cookie could not be sent anyway.
+        if (this.#cookieId !== undefined) this.#checkHeaders();
+        return async (s) => {
+          const old = this.#id;
+          if (old === undefined) return;
+          const loaded = this.#unwritten ? null : await s.load(old);
+          if (!loaded) return this.#create();
+          const id = newId();
+          await s.set(id, loaded.session, { isNew: true });
+          try {
+            this.#sendCookie(id);
+          } catch (error) {
+            await s.destroy(id).catch(() => undefined); // the cookie still names the old id: drop the copy
+            throw error;
+          }
+          this.#id = this.#cookieId = id;
+          // From here the browser holds the new id; should removing the old one fail, the promise
+          // rejects (the old id stays readable until it expires), so do not complete a log-in then.
+          await s.destroy(old);
+        };
+      }),
+      callback,
+    );
   }
 
   /**
@@ -343,7 +378,8 @@ export class Session {
   #newCookie(): string {
     const id = newId();
     this.#sendCookie(id);
-    return (this.#cookieId = id);
+    this.#cookieId = id;
+    return id;
   }
 
   /** A new session while the store work runs (the one read is gone). */
@@ -406,7 +442,19 @@ export const MongoSess = function MongoSess(req: IncomingMessage, res: ServerRes
 } as unknown as MongoSessFunction;
 
 Object.defineProperty(MongoSess, 'store', { get: () => store, enumerable: true });
-Object.assign(MongoSess, { connect, close, disconnect: close, listByOwner, countByOwner, destroyByOwner, Session, SessionUsageError, StandaloneErrorCode, MongoSess, default: MongoSess });
+Object.assign(MongoSess, {
+  connect,
+  close,
+  disconnect: close,
+  listByOwner,
+  countByOwner,
+  destroyByOwner,
+  Session,
+  SessionUsageError,
+  StandaloneErrorCode,
+  MongoSess,
+  default: MongoSess,
+});
 
 export { connect, close, close as disconnect, listByOwner, countByOwner, destroyByOwner };
 export type { Callback, SessionData, StoredSession };

@@ -38,7 +38,11 @@ const server = createServer((req, res) => {
 });
 
 beforeAll(async () => {
-  await MongoSess.connect({ uri: testUri(uniqueDatabaseName('standalone_concurrency')), collection: 'overlap', autoRemove: 'interval' });
+  await MongoSess.connect({
+    uri: testUri(uniqueDatabaseName('standalone_concurrency')),
+    collection: 'overlap',
+    autoRemove: 'interval',
+  });
   MongoSess.store!.on('warning', () => undefined); // WRITE_AFTER_DESTROY is expected here
 });
 

@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 it('forged and odd cookie values: no session, never an error', async () => {
-  for (const value of [...FORGED_COOKIE_VALUES, 'sentinel', (await sentinel.cookie('sess'))! + 'x']) {
+  for (const value of [...FORGED_COOKIE_VALUES, 'sentinel', `${(await sentinel.cookie('sess'))!}x`]) {
     const res = await new CookieClient(baseUrl).get('/get', { cookie: `sess=${value}` });
     expect(res.status).toBe(200);
     expect(res.json()).toBeNull();
@@ -79,7 +79,11 @@ it('forged and odd cookie values: no session, never an error', async () => {
 
 const deep = `${'{"n":'.repeat(1000)}"${CANARY}"${'}'.repeat(1000)}`;
 it.each([
-  ['__proto__ and constructor keys', `{"__proto__": {"polluted": "${CANARY}"}, "constructor": {"prototype": {"polluted": 1}}}`, 200],
+  [
+    '__proto__ and constructor keys',
+    `{"__proto__": {"polluted": "${CANARY}"}, "constructor": {"prototype": {"polluted": 1}}}`,
+    200,
+  ],
   ['$- and .-keys', `{"$where": "${CANARY}", "a.b": {"$ne": null}}`, 200],
   ['nested 1,000 deep', deep, 500],
   ['over 16 MiB (sent in pieces is not possible over a URL: 1 MiB here)', JSON.stringify({ s: 'x'.repeat(1024 * 1024) }), 431],
@@ -95,16 +99,24 @@ it.each([
 it.each(CORRUPT_CASES.map((c, i) => [c.name, c, i] as const))('corrupted document: %s', async (_name, row, i) => {
   const id = `corrupt${String(i).padStart(2, '0')}-${'x'.repeat(16)}`;
   const document = Object.fromEntries(Object.entries(row.document(new Date())).filter(([, v]) => v !== undefined));
-  await raw.db().collection('hostile').insertOne({ ...document, _id: id } as never);
+  await raw
+    .db()
+    .collection('hostile')
+    .insertOne({ ...document, _id: id } as never);
   const before = events.length;
   const res = await new CookieClient(baseUrl).get('/get', { cookie: `sess=${id}` });
   expect(res.status).toBe(200);
-  const corrupt = events.slice(before).some((e) => e.event === 'warning' && (e.payload[0] as { code?: string }).code === 'CORRUPT_DOCUMENT');
+  const corrupt = events
+    .slice(before)
+    .some((e) => e.event === 'warning' && (e.payload[0] as { code?: string }).code === 'CORRUPT_DOCUMENT');
   if (row.outcome === 'corrupt' || row.outcome === 'expired') {
     expect(res.json()).toBeNull();
     expect(corrupt).toBe(row.outcome === 'corrupt');
   } else {
     expect(res.json()).toMatchObject(JSON.parse(JSON.stringify(row.outcome.readable)) as Record<string, unknown>);
   }
-  await raw.db().collection('hostile').deleteOne({ _id: id } as never);
+  await raw
+    .db()
+    .collection('hostile')
+    .deleteOne({ _id: id } as never);
 });

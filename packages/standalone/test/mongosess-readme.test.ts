@@ -50,7 +50,10 @@ function substitute(source: string, from: string, to: string): string {
  * and node's http whose servers pass each response through `respond` first. Resolves once the
  * example's server listens.
  */
-async function runExample(source: string, respond?: (res: http.ServerResponse) => void): Promise<{ server: http.Server; client: CookieClient }> {
+async function runExample(
+  source: string,
+  respond?: (res: http.ServerResponse) => void,
+): Promise<{ server: http.Server; client: CookieClient }> {
   const server = new URL(testServer().uri);
   let code = substitute(source, "host: 'localhost'", `host: '${server.hostname}'`);
   code = substitute(code, 'port: 12345', `port: ${server.port}`);
@@ -118,7 +121,8 @@ describe("MongoSess's README example, verbatim", () => {
     return (res: http.ServerResponse): void => {
       const writeHead = res.writeHead.bind(res);
       const end = res.end.bind(res);
-      res.writeHead = ((...args: Parameters<typeof writeHead>) => (res.headersSent ? res : writeHead(...args))) as typeof res.writeHead;
+      res.writeHead = ((...args: Parameters<typeof writeHead>) =>
+        res.headersSent ? res : writeHead(...args)) as typeof res.writeHead;
       res.end = ((body?: unknown) => {
         if (!res.writableEnded) return end(body as string);
         late.push(String(body));
@@ -133,7 +137,8 @@ describe("MongoSess's README example, verbatim", () => {
     try {
       const { client } = await runExample(example, recordLateAnswers(late));
       const events: string[] = [];
-      for (const event of ['create', 'update', 'touch', 'destroy'] as const) MongoSess.store!.on(event, (id: string) => events.push(`${event} ${id}`));
+      for (const event of ['create', 'update', 'touch', 'destroy'] as const)
+        MongoSess.store!.on(event, (id: string) => events.push(`${event} ${id}`));
       for (let request = 0; request < 3; request++) {
         late.length = 0;
         events.length = 0;

@@ -1,7 +1,15 @@
 /** The process-wide store through a wire proxy: seed-style `servers` options, an outage, recovery. */
 import type { Server } from 'node:http';
 import MongoSess from '@mongo-session/standalone';
-import { CookieClient, MongoProxy, closeServer, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  CookieClient,
+  MongoProxy,
+  closeServer,
+  listen,
+  testUri,
+  trackProcessFailures,
+  uniqueDatabaseName,
+} from '@mongo-session/test-utils';
 import { type Answer, q, sessionApp } from './helpers';
 
 const dbName = uniqueDatabaseName('standalone_outage');
@@ -76,7 +84,12 @@ it('auth { user, pass } goes to the driver as auth { username, password }, besid
   await MongoSess.close();
   const failures = trackProcessFailures();
   try {
-    void MongoSess.connect({ db: 'x', servers: [{ host: '127.0.0.1', port: 1 }], auth: { user: 'foo', pass: 'bar' }, connectionOptions: { serverSelectionTimeoutMS: 200 } });
+    void MongoSess.connect({
+      db: 'x',
+      servers: [{ host: '127.0.0.1', port: 1 }],
+      auth: { user: 'foo', pass: 'bar' },
+      connectionOptions: { serverSelectionTimeoutMS: 200 },
+    });
     const connection = MongoSess.store!.options.connection as { clientOptions: { auth?: unknown } };
     expect(connection.clientOptions.auth).toEqual({ username: 'foo', password: 'bar' });
     // No callback, nobody awaiting: the failed connection does not crash the process.
@@ -85,7 +98,10 @@ it('auth { user, pass } goes to the driver as auth { username, password }, besid
     // The callback form gets the connection error.
     await MongoSess.close();
     const error = await new Promise<Error | null>((resolve) =>
-      MongoSess.connect({ servers: { host: '127.0.0.1', port: 1 }, connectionOptions: { serverSelectionTimeoutMS: 200 } }, resolve),
+      MongoSess.connect(
+        { servers: { host: '127.0.0.1', port: 1 }, connectionOptions: { serverSelectionTimeoutMS: 200 } },
+        resolve,
+      ),
     );
     expect((error as { code?: string }).code).toBe('MONGO_SESSION_CONNECTION');
   } finally {

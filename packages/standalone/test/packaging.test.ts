@@ -11,8 +11,15 @@ import { CookieClient, freePort, testServer, testUri, uniqueDatabaseName, type H
 
 const pkgDir = join(__dirname, '..');
 
-function runNode(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, args, { cwd: pkgDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runNode(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, args, {
+    cwd: pkgDir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -36,7 +43,15 @@ it('require() gives MongoSess itself, with .MongoSess, .default, connect, close 
     console.log(JSON.stringify([typeof M, M.MongoSess === M, M.default === M, typeof M.connect, M.disconnect === M.close, typeof M.Session, M.StandaloneErrorCode.HeadersSent]));`;
   const run = runNode(['-e', script]);
   expect(await run.exited).toBe(0);
-  expect(JSON.parse(run.output().trim())).toEqual(['function', true, true, 'function', true, 'function', 'MONGO_SESSION_HEADERS_SENT']);
+  expect(JSON.parse(run.output().trim())).toEqual([
+    'function',
+    true,
+    true,
+    'function',
+    true,
+    'function',
+    'MONGO_SESSION_HEADERS_SENT',
+  ]);
 });
 
 it('import() gives a default export and the named exports', async () => {

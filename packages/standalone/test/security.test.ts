@@ -6,8 +6,18 @@ import { createServer } from 'node:http';
 import { MongoClient } from 'mongodb';
 import { hashSessionId, InvalidOptionError } from '@mongo-session/core';
 import MongoSess, { type ConnectOptions } from '@mongo-session/standalone';
-import { CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { CRYPTO_SECRET, HASH_SECRET, SECURE_OPTIONS, type Gate, hostOwnerApp, logOutEverywhere, ownerRoute, sealedAtRest, type StartOwnerApp } from '@mongo-session/test-utils/conformance/owners';
+import { type CookieClient, testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
+import {
+  CRYPTO_SECRET,
+  HASH_SECRET,
+  SECURE_OPTIONS,
+  type Gate,
+  hostOwnerApp,
+  logOutEverywhere,
+  ownerRoute,
+  sealedAtRest,
+  type StartOwnerApp,
+} from '@mongo-session/test-utils/conformance/owners';
 
 const database = uniqueDatabaseName('standalone_security');
 const uri = testUri(database);
@@ -21,27 +31,33 @@ afterAll(async () => {
 });
 
 /** MongoSess is process-wide: each app connects it and closes it again. */
-const startApp = (collection: string): StartOwnerApp => async (gate: Gate) => {
-  await MongoSess.connect({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
-  MongoSess.store!.on('warning', () => undefined);
-  const server = createServer((req, res) => {
-    const session = MongoSess(req, res, { keys: ['a cookie signing key'] });
-    ownerRoute(
-      new URL(req.url ?? '/', 'http://app'),
-      {
-        user: async () => (await session.get('user')) as string | undefined,
-        setUser: (user) => session.set({ user }),
-        setSlow: (slow) => session.set({ slow }),
-      },
-      gate,
-    ).then(
-      (body) => res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found'),
-      () => res.writeHead(500).end(),
-    );
-  });
-  const store = { listByOwner: MongoSess.listByOwner, countByOwner: MongoSess.countByOwner, destroyByOwner: MongoSess.destroyByOwner };
-  return hostOwnerApp(server, store, () => MongoSess.close());
-};
+const startApp =
+  (collection: string): StartOwnerApp =>
+  async (gate: Gate) => {
+    await MongoSess.connect({ uri, collection, autoRemove: 'interval', ...SECURE_OPTIONS });
+    MongoSess.store!.on('warning', () => undefined);
+    const server = createServer((req, res) => {
+      const session = MongoSess(req, res, { keys: ['a cookie signing key'] });
+      ownerRoute(
+        new URL(req.url ?? '/', 'http://app'),
+        {
+          user: async () => (await session.get('user')) as string | undefined,
+          setUser: (user) => session.set({ user }),
+          setSlow: (slow) => session.set({ slow }),
+        },
+        gate,
+      ).then(
+        (body) => res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found'),
+        () => res.writeHead(500).end(),
+      );
+    });
+    const store = {
+      listByOwner: MongoSess.listByOwner,
+      countByOwner: MongoSess.countByOwner,
+      destroyByOwner: MongoSess.destroyByOwner,
+    };
+    return hostOwnerApp(server, store, () => MongoSess.close());
+  };
 
 describe('security through MongoSess on node:http', () => {
   it('logs a user out of every jar with one destroyByOwner, and a write in flight does not bring the session back', async () => {
@@ -62,11 +78,17 @@ describe('security through MongoSess on node:http', () => {
     await MongoSess.connect({ uri, collection: 'callbacks', autoRemove: 'interval', ...SECURE_OPTIONS });
     try {
       await MongoSess.store!.set('callback-session-id-0001', { user: 'dan' });
-      const count = await new Promise<number | undefined>((resolve, reject) => MongoSess.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
+      const count = await new Promise<number | undefined>((resolve, reject) =>
+        MongoSess.countByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))),
+      );
       expect(count).toBe(1);
-      const revoked = await new Promise<number | undefined>((resolve, reject) => MongoSess.destroyByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))));
+      const revoked = await new Promise<number | undefined>((resolve, reject) =>
+        MongoSess.destroyByOwner('dan', (e, n) => (e ? reject(e) : resolve(n))),
+      );
       expect(revoked).toBe(1);
-      const listed = await new Promise<unknown[] | undefined>((resolve, reject) => MongoSess.listByOwner('dan', (e, l) => (e ? reject(e) : resolve(l))));
+      const listed = await new Promise<unknown[] | undefined>((resolve, reject) =>
+        MongoSess.listByOwner('dan', (e, l) => (e ? reject(e) : resolve(l))),
+      );
       expect(listed).toEqual([]);
     } finally {
       await MongoSess.close();

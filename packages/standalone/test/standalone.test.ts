@@ -12,13 +12,20 @@ let client: MongoClient;
 let docs: Collection<{ _id: string; session: Record<string, unknown>; expires: Date }>;
 const servers: Server[] = [];
 
-async function start(options: Parameters<typeof sessionApp>[0] = { keys: KEYS }, style?: 'promise' | 'callback'): Promise<CookieClient> {
+async function start(
+  options: Parameters<typeof sessionApp>[0] = { keys: KEYS },
+  style?: 'promise' | 'callback',
+): Promise<CookieClient> {
   const server = sessionApp(options, style);
   servers.push(server);
   return new CookieClient(await listen(server));
 }
 
-async function call(http: CookieClient, path: string, headers?: Record<string, string>): Promise<Answer & { status: number; setCookies: string[] }> {
+async function call(
+  http: CookieClient,
+  path: string,
+  headers?: Record<string, string>,
+): Promise<Answer & { status: number; setCookies: string[] }> {
   const res = await http.get(path, headers);
   return { ...res.json<Answer>(), status: res.status, setCookies: res.setCookies };
 }
@@ -150,7 +157,7 @@ describe.each(['promise', 'callback'] as const)('regenerate() on log-in (%s form
     expect((await call(http, '/get')).result).toMatchObject({ _id: login.id, cart: 'apples', user: 'ada' });
   });
 
-  it('session fixation: the id an attacker planted does not read the victim\'s log-in', async () => {
+  it("session fixation: the id an attacker planted does not read the victim's log-in", async () => {
     const attacker = await start({ keys: KEYS }, style);
     const { id: planted } = await call(attacker, q('/set', { theme: 'dark' }));
     const victim = new CookieClient(attacker.baseUrl);
@@ -192,12 +199,16 @@ describe.each(['promise', 'callback'] as const)('regenerate() on log-in (%s form
 describe('errors while reading the request reach the promise / callback, never a throw', () => {
   /** Rejects when the server does not answer (a handler that threw never does). */
   const answered = <T>(pending: Promise<T>): Promise<T> =>
-    Promise.race([pending, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref())]);
+    Promise.race([
+      pending,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
+    ]);
 
   /** The README's handler shape: the constructor outside any try, errors through the promise or the callback. */
   async function readmeApp(options: SessionOptions, style: 'promise' | 'callback'): Promise<CookieClient> {
     const answer = (res: import('node:http').ServerResponse, error: Error | null, n?: unknown) => {
-      if (error) res.writeHead(500).end(JSON.stringify({ error: (error as { code?: string }).code ?? null, message: error.message }));
+      if (error)
+        res.writeHead(500).end(JSON.stringify({ error: (error as { code?: string }).code ?? null, message: error.message }));
       else res.writeHead(200).end(JSON.stringify({ n: n ?? null }));
     };
     const server =
@@ -245,20 +256,23 @@ describe('errors while reading the request reach the promise / callback, never a
     },
   );
 
-  it.each(['promise', 'callback'] as const)('bad per-request options: every method reports them through the %s', async (style) => {
-    const failures = trackProcessFailures();
-    try {
-      const http = await readmeApp({ nmae: 'x' } as SessionOptions, style);
-      const res = await answered(http.get('/'));
-      expect(res.status).toBe(500);
-      expect(res.json<Answer>().error).toBe('MONGO_SESSION_INVALID_OPTION');
-      expect(res.json<Answer>().message).toMatch(/"nmae"/);
-      expect(failures.uncaughtExceptions).toEqual([]);
-      expect(failures.unhandledRejections).toEqual([]);
-    } finally {
-      failures.stop();
-    }
-  });
+  it.each(['promise', 'callback'] as const)(
+    'bad per-request options: every method reports them through the %s',
+    async (style) => {
+      const failures = trackProcessFailures();
+      try {
+        const http = await readmeApp({ nmae: 'x' } as SessionOptions, style);
+        const res = await answered(http.get('/'));
+        expect(res.status).toBe(500);
+        expect(res.json<Answer>().error).toBe('MONGO_SESSION_INVALID_OPTION');
+        expect(res.json<Answer>().message).toMatch(/"nmae"/);
+        expect(failures.uncaughtExceptions).toEqual([]);
+        expect(failures.unhandledRejections).toEqual([]);
+      } finally {
+        failures.stop();
+      }
+    },
+  );
 });
 
 describe('cookie lifetime', () => {
@@ -438,9 +452,10 @@ describe('MongoSess shape', () => {
       const b = MongoSess(req, res);
       const bad = MongoSess(req, res, { nmae: 'x' } as never);
       bad.expire(); // does nothing on a failed handle
-      Promise.all([bad.get().catch((e: { option?: string }) => e.option), bad.regenerate().catch((e: { option?: string }) => e.option)]).then((unknown) =>
-        res.end(JSON.stringify([a instanceof MongoSess.Session, b instanceof MongoSess.Session, ...unknown])),
-      );
+      Promise.all([
+        bad.get().catch((e: { option?: string }) => e.option),
+        bad.regenerate().catch((e: { option?: string }) => e.option),
+      ]).then((unknown) => res.end(JSON.stringify([a instanceof MongoSess.Session, b instanceof MongoSess.Session, ...unknown])));
     });
     servers.push(server);
     const res = await new CookieClient(await listen(server)).get('/');

@@ -102,7 +102,7 @@ export const ID_CASES: readonly IdCase[] = [
 export const FORGED_COOKIE_VALUES: readonly string[] = [
   ...ID_CASES.filter((c) => c.cookie).map((c) => encodeURIComponent(c.id as string)),
   's%3Aforged.signature',
-  's%3A' + 'a'.repeat(2000) + '.sig',
+  `s%3A${'a'.repeat(2000)}.sig`,
   encodeURIComponent('{"$ne":null}'),
   '%24ne',
   'a'.repeat(4000),
@@ -201,7 +201,13 @@ export const BODY_CASES: readonly BodyCase[] = [
   },
   {
     name: 'functions, symbols and undefined',
-    make: () => ({ f: () => CANARY, s: Symbol(CANARY), u: undefined, list: [() => 1, Symbol('x'), undefined, CANARY], keep: CANARY }),
+    make: () => ({
+      f: () => CANARY,
+      s: Symbol(CANARY),
+      u: undefined,
+      list: [() => 1, Symbol('x'), undefined, CANARY],
+      keep: CANARY,
+    }),
     outcome: both(stored({ list: [null, null, null, CANARY], keep: CANARY })),
   },
   { name: 'one string over 16 MiB', make: () => ({ canary: CANARY, s: 'x'.repeat(BIG) }), outcome: both(refused), heavy: true },
@@ -287,9 +293,15 @@ export const BODY_CASES: readonly BodyCase[] = [
     make: () => {
       const bare = Object.create(null) as Record<string, unknown>;
       bare['x'] = CANARY;
-      return { bare, instance: new (class Point {
-        constructor(readonly x = 1, readonly y = 2) {}
-      })() };
+      return {
+        bare,
+        instance: new (class Point {
+          constructor(
+            readonly x = 1,
+            readonly y = 2,
+          ) {}
+        })(),
+      };
     },
     outcome: both(stored({ bare: { x: CANARY }, instance: { x: 1, y: 2 } })),
   },
@@ -333,7 +345,11 @@ export const OPTION_CASES: readonly OptionCase[] = [
   { name: 'uri not a connection string', options: { uri: `http://${CANARY}@example.com/` }, option: 'uri' },
   { name: 'uri an object', options: { uri: { $ne: null } }, option: 'uri' },
   { name: 'url not a connection string', options: { url: `not a url ${CANARY}` }, option: 'url' },
-  { name: 'url with a malformed %-escape in the database', options: { url: 'mongodb://127.0.0.1/db%E0%A4%A/sessions' }, option: 'url' },
+  {
+    name: 'url with a malformed %-escape in the database',
+    options: { url: 'mongodb://127.0.0.1/db%E0%A4%A/sessions' },
+    option: 'url',
+  },
   { name: 'url with a malformed %-escape in the collection', options: { url: 'mongodb://127.0.0.1/db/s%ZZ' }, option: 'url' },
   { name: 'uri with a malformed %-escape in the database', options: { uri: 'mongodb://127.0.0.1/db%E0%A4%A' }, option: 'uri' },
   { name: 'ttlMs negative', options: { uri: U, ttlMs: -1 }, option: 'ttlMs' },
@@ -350,7 +366,11 @@ export const OPTION_CASES: readonly OptionCase[] = [
   { name: 'autoRemove unknown', options: { uri: U, autoRemove: 'sometimes' }, option: 'autoRemove' },
   { name: 'autoRemove a boolean', options: { uri: U, autoRemove: true }, option: 'autoRemove' },
   { name: 'serializer unknown', options: { uri: U, serializer: 'yaml' }, option: 'serializer' },
-  { name: 'serializer missing deserialize', options: { uri: U, serializer: { serialize: JSON.stringify } }, option: 'serializer' },
+  {
+    name: 'serializer missing deserialize',
+    options: { uri: U, serializer: { serialize: JSON.stringify } },
+    option: 'serializer',
+  },
   { name: 'collection empty', options: { uri: U, collection: '' }, option: 'collection' },
   { name: 'collection with $', options: { uri: U, collection: 'a$b' }, option: 'collection' },
   { name: 'collection system.*', options: { uri: U, collection: 'system.users' }, option: 'collection' },
@@ -369,7 +389,11 @@ export const OPTION_CASES: readonly OptionCase[] = [
   { name: 'conflict: uri and host', options: { uri: U, host: '127.0.0.1' }, option: 'uri' },
   { name: 'conflict: uri and servers', options: { uri: U, servers: { host: 'a' } }, option: 'uri' },
   { name: 'conflict: db name and databaseName', options: { uri: U, db: 'a', databaseName: 'b' }, option: 'db' },
-  { name: 'conflict: url collection and collection', options: { url: 'mongodb://127.0.0.1/db/one', collection: 'two' }, option: 'collection' },
+  {
+    name: 'conflict: url collection and collection',
+    options: { url: 'mongodb://127.0.0.1/db/one', collection: 'two' },
+    option: 'collection',
+  },
   { name: 'password without username', options: { host: '127.0.0.1', password: CANARY }, option: 'password' },
 ];
 
@@ -426,7 +450,11 @@ export const CORRUPT_CASES: readonly CorruptCase[] = [
   { name: 'JSON string: an array', document: (now) => base(now, { session: `["${CANARY}"]` }), outcome: 'corrupt' },
   { name: 'JSON string: a number', document: (now) => base(now, { session: '42' }), outcome: 'corrupt' },
   { name: 'JSON string: null', document: (now) => base(now, { session: 'null' }), outcome: 'corrupt' },
-  { name: 'JSON string: a prototype-polluting object', document: (now) => base(now, { session: `{"__proto__": {"polluted": "${CANARY}"}}` }), outcome: { readable: JSON.parse(`{"__proto__": {"polluted": "${CANARY}"}}`) as Record<string, unknown> } },
+  {
+    name: 'JSON string: a prototype-polluting object',
+    document: (now) => base(now, { session: `{"__proto__": {"polluted": "${CANARY}"}}` }),
+    outcome: { readable: JSON.parse(`{"__proto__": {"polluted": "${CANARY}"}}`) as Record<string, unknown> },
+  },
   { name: 'unknown format version 2', document: (now) => base(now, { v: 2 }), outcome: 'corrupt' },
   { name: 'unknown format version 0', document: (now) => base(now, { v: 0 }), outcome: 'corrupt' },
   { name: 'format version a string', document: (now) => base(now, { v: '1' }), outcome: 'corrupt' },
@@ -435,9 +463,17 @@ export const CORRUPT_CASES: readonly CorruptCase[] = [
   { name: 'malformed string tag', document: (now) => base(now, { session: { a: { '%s': CANARY } } }), outcome: 'corrupt' },
   { name: 'malformed number tag', document: (now) => base(now, { session: { a: { '%n': CANARY } } }), outcome: 'corrupt' },
   { name: 'malformed list tag', document: (now) => base(now, { session: { a: [{ '%l': CANARY }] } }), outcome: 'corrupt' },
-  { name: 'foreign (no v): garbage string', document: (now) => base(now, { v: undefined, session: `not json ${CANARY}` }), outcome: 'corrupt' },
+  {
+    name: 'foreign (no v): garbage string',
+    document: (now) => base(now, { v: undefined, session: `not json ${CANARY}` }),
+    outcome: 'corrupt',
+  },
   { name: 'foreign (no v): a number', document: (now) => base(now, { v: undefined, session: 7 }), outcome: 'corrupt' },
-  { name: 'foreign (no v): a JSON object string', document: (now) => base(now, { v: undefined, session: `{"user":"${CANARY}"}` }), outcome: { readable: { user: CANARY } } },
+  {
+    name: 'foreign (no v): a JSON object string',
+    document: (now) => base(now, { v: undefined, session: `{"user":"${CANARY}"}` }),
+    outcome: { readable: { user: CANARY } },
+  },
   {
     name: 'stored __proto__ key (raw BSON)',
     document: (now) => base(now, { session: JSON.parse(`{"__proto__": {"polluted": "${CANARY}"}, "ok": 1}`) }),
@@ -562,7 +598,9 @@ export function registerCorpusCases(
 ): void {
   for (const row of ID_CASES) test(`id: ${row.name}`, () => checkIdCase(adapter, row));
   bodies.forEach((row, i) => test(`body: ${row.name}`, () => checkBodyCase(adapter, row, `body-${i}`)));
-  CORRUPT_CASES.forEach((row, i) => test(`corrupted document: ${row.name}`, () => checkCorruptCase(adapter, row, `corrupt-${i}`)));
+  CORRUPT_CASES.forEach((row, i) =>
+    test(`corrupted document: ${row.name}`, () => checkCorruptCase(adapter, row, `corrupt-${i}`)),
+  );
 }
 
 export async function checkIdCase(adapter: AdapterUnderTest, row: IdCase): Promise<void> {
@@ -571,14 +609,22 @@ export async function checkIdCase(adapter: AdapterUnderTest, row: IdCase): Promi
     const got = await outcomeOf(adapter.get(row.id));
     if (adapter.invalidIdOnGet === 'reject') assert.equal(got.code, 'MONGO_SESSION_INVALID_SESSION_ID', `${adapter.name} get`);
     else assert.ok(got.code === 'resolved' && isEmpty(got.value), `${adapter.name} get: no session`);
-    if (adapter.set) assert.equal((await outcomeOf(adapter.set(row.id, body))).code, 'MONGO_SESSION_INVALID_SESSION_ID', `${adapter.name} set`);
+    if (adapter.set)
+      assert.equal((await outcomeOf(adapter.set(row.id, body))).code, 'MONGO_SESSION_INVALID_SESSION_ID', `${adapter.name} set`);
     const destroyed = await outcomeOf(adapter.destroy(row.id));
-    assert.equal(destroyed.code, adapter.invalidIdOnDestroy === 'reject' ? 'MONGO_SESSION_INVALID_SESSION_ID' : 'resolved', `${adapter.name} destroy`);
+    assert.equal(
+      destroyed.code,
+      adapter.invalidIdOnDestroy === 'reject' ? 'MONGO_SESSION_INVALID_SESSION_ID' : 'resolved',
+      `${adapter.name} destroy`,
+    );
     for (const r of [got, destroyed]) assertNoCanary(r.error, `${adapter.name} error`);
     return;
   }
   const got = await outcomeOf(adapter.get(row.id));
-  assert.ok(got.code === 'resolved' && isEmpty(got.value), `${adapter.name} get of an unknown valid id: no session (got ${got.code})`);
+  assert.ok(
+    got.code === 'resolved' && isEmpty(got.value),
+    `${adapter.name} get of an unknown valid id: no session (got ${got.code})`,
+  );
   if (adapter.set) {
     await adapter.set(row.id, body);
     const read = (await adapter.get(row.id)) as Record<string, unknown> | null;
@@ -604,7 +650,8 @@ export async function checkBodyCase(adapter: AdapterUnderTest, row: BodyCase, id
   assert.equal(Object.getPrototypeOf(read), Object.prototype);
   if (outcome.kind === 'stored') {
     // Adapters add their own bookkeeping keys (cookie, _expire): compare the body's keys only.
-    for (const key of Object.keys(outcome.expected)) assert.deepStrictEqual(read[key], outcome.expected[key], `${adapter.name}: key ${JSON.stringify(key)}`);
+    for (const key of Object.keys(outcome.expected))
+      assert.deepStrictEqual(read[key], outcome.expected[key], `${adapter.name}: key ${JSON.stringify(key)}`);
   }
   await adapter.destroy(id);
 }

@@ -20,7 +20,10 @@ export class CookieClient {
 
   constructor(readonly baseUrl: string) {}
 
-  async request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResponse> {
+  async request(
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<HttpResponse> {
     const url = new URL(path, this.baseUrl).toString();
     const cookie = await this.jar.getCookieString(url);
     const response = await fetch(url, {

@@ -29,7 +29,11 @@ export function runExample(
   const file = join(packageDir, `test/.example-${process.pid}-${n++}.cjs`);
   writeFileSync(file, listened);
   return new Promise<ExampleRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { cwd: packageDir, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      cwd: packageDir,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let stopped = false;

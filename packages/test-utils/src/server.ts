@@ -163,7 +163,9 @@ export interface FerretDBInstance {
  * that was killed, this is a restart on the same address and data (the caller
  * then owns that directory).
  */
-export async function startFerretDB(options: { launcher?: string; port?: number; dataDir?: string } = {}): Promise<FerretDBInstance> {
+export async function startFerretDB(
+  options: { launcher?: string; port?: number; dataDir?: string } = {},
+): Promise<FerretDBInstance> {
   const launcher = options.launcher ?? testServer().launcher;
   if (!launcher) throw new Error('No FerretDB launcher: the test server is not FerretDB.');
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mongo-session-ferretdb-'));
@@ -249,7 +251,13 @@ async function memoryServerCanRun(): Promise<boolean> {
   const host = new URL(mirror).hostname;
   const { lookup } = await import('node:dns/promises');
   const timeout = new Promise<false>((done) => setTimeout(() => done(false), 3000).unref());
-  return Promise.race([lookup(host).then(() => true, () => false), timeout]);
+  return Promise.race([
+    lookup(host).then(
+      () => true,
+      () => false,
+    ),
+    timeout,
+  ]);
 }
 
 async function tryMemoryServer(): Promise<{ uri: string; stop: () => Promise<void> } | null> {

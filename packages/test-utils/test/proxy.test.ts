@@ -76,7 +76,10 @@ describe('MongoProxy', () => {
     client = new MongoClient(proxy.uri(DB), { serverSelectionTimeoutMS: 5_000 });
     await client.connect();
     await client.db(DB).collection('items').deleteMany({});
-    await client.db(DB).collection('items').insertOne({ _id: 'a' as never, n: 1 });
+    await client
+      .db(DB)
+      .collection('items')
+      .insertOne({ _id: 'a' as never, n: 1 });
   });
 
   afterEach(() => {
@@ -111,10 +114,16 @@ describe('MongoProxy', () => {
   it('counts commands by name', async () => {
     expect(proxy.connectionCount).toBeGreaterThan(0);
     proxy.resetCounts();
-    await client.db(DB).collection('items').findOne({ _id: 'a' as never });
+    await client
+      .db(DB)
+      .collection('items')
+      .findOne({ _id: 'a' as never });
     expect(proxy.count('find')).toBe(1);
 
-    await client.db(DB).collection('items').updateOne({ _id: 'a' as never }, { $inc: { n: 1 } });
+    await client
+      .db(DB)
+      .collection('items')
+      .updateOne({ _id: 'a' as never }, { $inc: { n: 1 } });
     expect(proxy.count('update')).toBe(1);
     expect(proxy.count('find', 'update')).toBe(2);
     expect(proxy.counts()).toMatchObject({ find: 1, update: 1 });
@@ -198,7 +207,11 @@ describe('MongoProxy', () => {
 
     // The first op may fail with a network error or be retried; either way it must settle.
     await withinMs(
-      c.db(DB).collection('items').findOne({}).catch(() => undefined),
+      c
+        .db(DB)
+        .collection('items')
+        .findOne({})
+        .catch(() => undefined),
       10_000,
     );
     // And the driver recovers afterwards.

@@ -16,7 +16,9 @@ import { strict as assert } from 'node:assert';
 import type { Check } from './core';
 
 type Cb<T = unknown> = (error?: Error | null, result?: T) => void;
-export type SessionLike = Record<string, any> & { cookie: { expires?: Date | string | null; originalMaxAge?: number | null; maxAge?: number | null; [key: string]: unknown } };
+export type SessionLike = Record<string, any> & {
+  cookie: { expires?: Date | string | null; originalMaxAge?: number | null; maxAge?: number | null; [key: string]: unknown };
+};
 /** A saved Session as express-session's Store#load returns it. */
 export type LoadedSessionLike = SessionLike & { save(cb: Cb): unknown };
 
@@ -248,7 +250,10 @@ export function expressWithBrokenDestroy<S extends ExpressStoreLike>(store: S): 
 /** Broken on purpose: the cookie's expiry is ignored (every write lives for a day). */
 export function expressWithIgnoredExpiry<S extends ExpressStoreLike>(store: S): S {
   const day = (session: SessionLike): SessionLike => {
-    const copy: SessionLike = { ...session, cookie: { ...session.cookie, expires: new Date(Date.now() + 86_400_000), maxAge: 86_400_000 } };
+    const copy: SessionLike = {
+      ...session,
+      cookie: { ...session.cookie, expires: new Date(Date.now() + 86_400_000), maxAge: 86_400_000 },
+    };
     // A Session object's save() goes through the store's set: keep its methods reachable.
     return Object.setPrototypeOf(copy, Object.getPrototypeOf(session)) as SessionLike;
   };
@@ -263,7 +268,7 @@ export function expressWithThrowingGet<S extends ExpressStoreLike>(store: S): S 
   return Object.assign(Object.create(store) as S, {
     get: (sid: string, cb?: Cb) => {
       if (typeof sid !== 'string') throw new TypeError('session id must be a string');
-      return store.get(sid, cb as Parameters<S["get"]>[1]);
+      return store.get(sid, cb as Parameters<S['get']>[1]);
     },
   });
 }

@@ -23,7 +23,10 @@ const cookie = () => ({ httpOnly: true, path: '/', overwrite: true, signed: true
 /** Calls a store method the way koa-generic-session does (`yield`/`await`), refusing generator objects. */
 async function call<T = any>(result: unknown): Promise<T> {
   const r = result as { next?: unknown; [Symbol.iterator]?: unknown } | null;
-  assert.ok(!(r && typeof r.next === 'function' && typeof r[Symbol.iterator] === 'function'), 'store methods must not return generators');
+  assert.ok(
+    !(r && typeof r.next === 'function' && typeof r[Symbol.iterator] === 'function'),
+    'store methods must not return generators',
+  );
   return (await result) as T;
 }
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));

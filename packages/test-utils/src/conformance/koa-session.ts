@@ -12,7 +12,11 @@ import { strict as assert } from 'node:assert';
 import type { Check } from './core';
 
 export interface KoaSessionStoreLike {
-  get(key: string, maxAge: number | 'session', options: { ctx: object; rolling: boolean }): Promise<Record<string, unknown> | null | undefined>;
+  get(
+    key: string,
+    maxAge: number | 'session',
+    options: { ctx: object; rolling: boolean },
+  ): Promise<Record<string, unknown> | null | undefined>;
   set(
     key: string,
     sess: Record<string, unknown>,
@@ -134,8 +138,16 @@ export const koaSessionChecks: readonly Check<KoaSessionStoreLike>[] = [
       await store.set(key, body({ base: true }, 60_000), 60_000, { changed: true, ctx: {}, rolling: false });
       const first = await request(store, key);
       const second = await request(store, key);
-      await store.set(key, body({ ...strip(first.data), x: 1 }, 60_000), 60_000, { changed: true, ctx: first.ctx, rolling: false });
-      await store.set(key, body({ ...strip(second.data), y: 2 }, 60_000), 60_000, { changed: true, ctx: second.ctx, rolling: false });
+      await store.set(key, body({ ...strip(first.data), x: 1 }, 60_000), 60_000, {
+        changed: true,
+        ctx: first.ctx,
+        rolling: false,
+      });
+      await store.set(key, body({ ...strip(second.data), y: 2 }, 60_000), 60_000, {
+        changed: true,
+        ctx: second.ctx,
+        rolling: false,
+      });
       assert.deepEqual(strip((await request(store, key)).data), { base: true, x: 1, y: 2 });
     },
   },
@@ -147,7 +159,11 @@ export const koaSessionChecks: readonly Check<KoaSessionStoreLike>[] = [
       const stale = await request(store, key);
       const destroyer = await request(store, key);
       await store.destroy(key, { ctx: destroyer.ctx });
-      await store.set(key, body({ ...strip(stale.data), b: 2 }, 60_000), 60_000, { changed: true, ctx: stale.ctx, rolling: false });
+      await store.set(key, body({ ...strip(stale.data), b: 2 }, 60_000), 60_000, {
+        changed: true,
+        ctx: stale.ctx,
+        rolling: false,
+      });
       assert.equal((await request(store, key)).data, null);
     },
   },

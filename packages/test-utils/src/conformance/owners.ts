@@ -87,8 +87,12 @@ export interface OwnerRouteSession {
 export function objectSession(session: Record<string, unknown>): OwnerRouteSession {
   return {
     user: () => session['user'] as string | undefined,
-    setUser: (user) => void (session['user'] = user),
-    setSlow: (value) => void (session['slow'] = value),
+    setUser: (user) => {
+      session['user'] = user;
+    },
+    setSlow: (value) => {
+      session['slow'] = value;
+    },
   };
 }
 
@@ -123,7 +127,11 @@ export async function logOutEverywhere(start: StartOwnerApp): Promise<void> {
   const app = await start(gate);
   try {
     const [annA, annB, bob] = [new CookieClient(app.baseUrl), new CookieClient(app.baseUrl), new CookieClient(app.baseUrl)];
-    for (const [client, user] of [[annA, 'ann'], [annB, 'ann'], [bob, 'bob']] as const) {
+    for (const [client, user] of [
+      [annA, 'ann'],
+      [annB, 'ann'],
+      [bob, 'bob'],
+    ] as const) {
       await text(client, `/login?user=${user}`);
       assert.equal(await text(client, '/whoami'), user);
     }

@@ -52,7 +52,11 @@ async function withApp(factory: SessionFactory, body: (http: CookieClient) => Pr
   }
 }
 
-async function call(http: CookieClient, path: string, value?: unknown): Promise<{ status: number; result?: any; cookies: string[] }> {
+async function call(
+  http: CookieClient,
+  path: string,
+  value?: unknown,
+): Promise<{ status: number; result?: any; cookies: string[] }> {
   const query = value === undefined ? '' : `?v=${encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value))}`;
   const res = await http.get(path + query);
   return { status: res.status, ...res.json<{ result?: unknown }>(), cookies: res.setCookies };
