@@ -253,14 +253,10 @@ export class DocumentCodec<Body extends object = SessionData> {
       this.#corrupt(error instanceof CorruptDocumentError ? error.message : 'its session body could not be decoded');
       return null;
     }
-    if (session === null || typeof session !== 'object' || Array.isArray(session)) {
-      this.#corrupt('its session body is not an object');
-      return null;
-    }
-    return {
-      session: session as Body,
-      snapshot: new SessionSnapshot(id, expires, createdAt, stored, format, { documentId, owner, reseal }),
-    };
+    return this.#loaded(
+      session,
+      () => new SessionSnapshot(id, expires, createdAt, stored, format, { documentId, owner, reseal }),
+    );
   }
 
   /** A document another session store wrote (see peers.ts): read as it is, remembered by shape. */
@@ -292,14 +288,10 @@ export class DocumentCodec<Body extends object = SessionData> {
       }
       return null;
     }
-    if (session === null || typeof session !== 'object' || Array.isArray(session)) {
-      this.#corrupt('its session body is not an object');
-      return null;
-    }
-    return {
-      session: session as Body,
-      snapshot: new SessionSnapshot(id, expires, storage.createdAt, session, 'peer', { ...storage, peerShape: shape }),
-    };
+    return this.#loaded(
+      session,
+      () => new SessionSnapshot(id, expires, storage.createdAt, session, 'peer', { ...storage, peerShape: shape }),
+    );
   }
 
   /** Decrypts a stored body: one envelope (whole-body serializers) or one per top-level value. */
@@ -388,6 +380,15 @@ export class DocumentCodec<Body extends object = SessionData> {
       );
     }
     return { $set: { ...fields, ...this.ownerSet(owner) } as Partial<SessionDocument>, ...this.ownerUnset(owner) };
+  }
+
+  /** A decoded body is a session only if it is an object. */
+  #loaded(session: unknown, snapshot: () => SessionSnapshot): LoadedSession<Body> | null {
+    if (session === null || typeof session !== 'object' || Array.isArray(session)) {
+      this.#corrupt('its session body is not an object');
+      return null;
+    }
+    return { session: session as Body, snapshot: snapshot() };
   }
 
   #corrupt(reason: string): void {
