@@ -26,6 +26,7 @@ import { IndexKeeper } from './maintenance';
 import { checkId, checkOwner, expiryOf } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
 import { PEER_SHAPES, peerShapeOf, type PeerShape } from './peers';
+import { warnOnce } from './forward-events';
 import { globalState } from './registry';
 import { NOT_REVOKED, liveFilter, tombstoneUpdate, updateLive } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
@@ -178,10 +179,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.emit('warning', warning);
       return;
     }
-    const warned = globalState().warned;
-    if (warned.has(warning.code)) return;
-    warned.add(warning.code);
-    process.emitWarning(warning.message, { type: 'MongoSessionWarning', code: warning.code });
+    warnOnce(warning);
   }
 
   // ---------------------------------------------------------------- reads

@@ -7,10 +7,12 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
   type Callback,
+  forwardEvents,
   InvalidOptionError,
   type SessionData,
   type SessionSnapshot,
   SessionStore,
+  sameNames,
   type SessionStoreOptions,
   type StoredSession,
   withCallback,
@@ -86,13 +88,11 @@ export class MongoStore extends FrameworkBase {
       // Reaches the app only if it listens: an unhandled 'error' event would crash it.
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });
+    forwardEvents(this.core, this, sameNames(...FORWARDED));
     const forwarding = new Set<string>();
     this.on('newListener', (name: string | symbol) => {
       if (typeof name !== 'string' || forwarding.has(name)) return;
-      if ((FORWARDED as readonly string[]).includes(name)) {
-        forwarding.add(name);
-        this.core.on(name as (typeof FORWARDED)[number], (...args: unknown[]) => this.emit(name, ...args));
-      } else if (name === 'set' || (WRITTEN as readonly string[]).includes(name)) {
+      if (name === 'set' || (WRITTEN as readonly string[]).includes(name)) {
         // connect-mongo's `set` ("created OR updated"): right after `create` or `update`, with
         // the session id, whichever of the three was listened to first.
         forwarding.add('set');

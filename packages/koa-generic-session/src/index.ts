@@ -7,6 +7,9 @@ import { EventEmitter } from 'node:events';
 import {
   ConnectionError,
   ErrorCode,
+  type ForwardedEvents,
+  forwardEvents,
+  sameNames,
   RequestReads,
   SessionStore,
   withCallback,
@@ -34,16 +37,10 @@ export type MongoDBStoreOptions = SessionStoreOptions<KoaSession>;
  * (both are plain `on('disconnect', fn)` calls), so the event has a name it does not listen to;
  * `connect` only ever tells it "available", which it already assumes.
  */
-const FORWARDED = new Map<string | symbol, string>([
-  ['connect', 'connect'],
-  ['unavailable', 'disconnect'],
-  ['error', 'error'],
-  ['warning', 'warning'],
-  ['create', 'create'],
-  ['update', 'update'],
-  ['touch', 'touch'],
-  ['destroy', 'destroy'],
-]);
+const FORWARDED: ForwardedEvents = {
+  ...sameNames('connect', 'error', 'warning', 'create', 'update', 'touch', 'destroy'),
+  unavailable: 'disconnect',
+};
 
 const UNAVAILABLE_MESSAGE =
   'No MongoDB server is reachable (the store emitted `unavailable`): sessions fail at once until it emits `connect`.';
@@ -66,19 +63,7 @@ class MongoDBStoreImpl extends EventEmitter {
     const kind = this.#core.options.connection.kind;
     this.#recoveryReported = kind === 'uri' || kind === 'client' || kind === 'db';
     if (!this.#recoveryReported) this.#core.once('connect', () => (this.#recoveryReported = true));
-    // Forward a core event once someone listens for it here, so that without
-    // listeners the core keeps its own behaviour (errors unemitted, warnings
-    // as process warnings once).
-    const forwarding = new Set<string | symbol>();
-    this.on('newListener', (event: string | symbol) => {
-      const source = FORWARDED.get(event);
-      if (source === undefined || forwarding.has(event)) return;
-      forwarding.add(event);
-      this.#core.on(source as 'connect', (...args: unknown[]) => {
-        if (this.listenerCount(event) > 0) this.emit(event, ...args);
-        else if (event === 'warning') process.emitWarning(String((args[0] as { message?: unknown })?.message));
-      });
-    });
+    forwardEvents(this.#core, this, FORWARDED);
     // Seed behaviour: the callback fires once after the first connection attempt, with null or the error.
     if (typeof callback === 'function') void withCallback(this.#core.ready(), callback).catch(() => undefined);
   }

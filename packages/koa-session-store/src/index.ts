@@ -7,6 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
 import {
   ErrorCode,
+  forwardEvents,
+  sameNames,
+  warnOnce,
   InvalidOptionError,
   RequestReads,
   SerializationError,
@@ -36,7 +39,7 @@ export interface CreateOptions extends Omit<SessionStoreOptions, 'db' | 'mongoos
 
 const DEFAULT_HOST = '127.0.0.1';
 const OTHER_INPUTS = ['uri', 'client', 'clientPromise', 'servers'] as const;
-const FORWARDED = new Set<string | symbol>(['connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy']);
+const FORWARDED = sameNames('connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy');
 
 /** Stores created by `create()` and not yet closed, for `closeConnections()`. */
 const created = new Set<KoaSessionStoreLayer>();
@@ -51,28 +54,15 @@ export class KoaSessionStoreLayer extends EventEmitter {
     super();
     const { coreOptions, ignored, winner } = toCoreOptions(options);
     this.#core = construct(coreOptions, ignored, options);
-    const forwarding = new Set<string | symbol>();
-    this.on('newListener', (event: string | symbol) => {
-      if (!FORWARDED.has(event) || forwarding.has(event)) return;
-      forwarding.add(event);
-      this.#core.on(event as 'connect', (...args: unknown[]) => this.#emitOrWarn(event, args));
-    });
+    forwardEvents(this.#core, this, FORWARDED);
     if (ignored.length > 0) {
       const warning: StoreWarning = {
         code: 'IGNORED_OPTIONS',
         message: `Option(s) ${ignored.map((n) => `"${n}"`).join(', ')} ignored: "${winner}" takes precedence (mongoose > url > the rest).`,
       };
-      setImmediate(() => this.#emitOrWarn('warning', [warning]));
+      setImmediate(() => (this.listenerCount('warning') > 0 ? this.emit('warning', warning) : warnOnce(warning)));
     }
     created.add(this);
-  }
-
-  #emitOrWarn(event: string | symbol, args: unknown[]): void {
-    if (this.listenerCount(event) > 0) this.emit(event, ...args);
-    else if (event === 'warning') {
-      const { message, code } = args[0] as StoreWarning;
-      process.emitWarning(message, { type: 'MongoSessionWarning', code });
-    }
   }
 
   /**
