@@ -5,6 +5,16 @@ import { InvalidArgumentError, InvalidOptionError, InvalidSessionIdError, descri
 export const MAX_ID_LENGTH = 1024;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Whether a value is a session id every operation takes (see {@link checkId}). */
+export function isSessionId(id: unknown): id is string {
+  try {
+    checkId(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string') {
     throw new InvalidSessionIdError(`A session id must be a string; received ${describeValue(id)}.`);

@@ -3,11 +3,12 @@
  * It maps koa-session-mongo's options onto the core's and translates the
  * layer's `load` / `save` / `remove`; all MongoDB work is the core's.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
 import {
-  ErrorCode,
   forwardEvents,
+  isSessionId,
   sameNames,
   warnOnce,
   InvalidOptionError,
@@ -67,19 +68,19 @@ export class KoaSessionStoreLayer extends EventEmitter {
 
   /**
    * The JSON string saved for `sid`, or undefined. Refreshes the expiry lazily (an active session stays).
-   * An id the store refuses reads as no session (see {@link refused}).
+   * A `_sid` the core cannot take as an id is stored under a digest of it (see {@link storageId}).
    */
   async load(sid: string): Promise<string | undefined> {
-    const record = this.#reads.begin(sid);
-    const read = await refused(this.#core.read(sid), null);
-    if (!read) return undefined;
+    const id = storageId(sid);
+    const record = this.#reads.begin(id);
+    const read = await this.#core.read(id);
     record.snapshot = read.snapshot;
     if (!read.session) return undefined;
-    await this.#core.touch(sid, { snapshot: read.snapshot });
+    await this.#core.touch(id, { snapshot: read.snapshot });
     return JSON.stringify(read.session);
   }
 
-  /** Saves the whole session (koa-session-store hands over a JSON string). Under a refused id: nothing to save. */
+  /** Saves the whole session (koa-session-store hands over a JSON string). */
   async save(sid: string, json: string): Promise<void> {
     let body: unknown;
     try {
@@ -92,12 +93,13 @@ export class KoaSessionStoreLayer extends EventEmitter {
     }
     // Relative to what this request read: a write prepared before a revocation stays
     // dropped, while a log-in after it (same id: the cookie keeps it) replaces the tombstone.
-    await refused(this.#core.set(sid, body as SessionData, { snapshot: this.#reads.snapshotFor(sid) }), undefined);
+    const id = storageId(sid);
+    await this.#core.set(id, body as SessionData, { snapshot: this.#reads.snapshotFor(id) });
   }
 
-  /** Removes the session; under a refused id there is none (koa-session-store then clears the cookie). */
+  /** Removes the session. */
   async remove(sid: string): Promise<void> {
-    await refused(this.#core.destroy(sid), undefined);
+    await this.#core.destroy(storageId(sid));
   }
 
   /** Resolves once connected; rejects with the first connection error. */
@@ -131,20 +133,21 @@ export class KoaSessionStoreLayer extends EventEmitter {
 }
 
 /**
- * An id the core refuses (not a string, over 1024 characters, NUL, ...): with `signed: false`
- * the `_sid` of koa-session-store's JSON cookie is whatever the client sent, of any JSON type.
- * Only a forged cookie carries one (koa-session-store's own ids are 15 letters and digits), so it
- * is the client's doing, not a server error: no session, and nothing stored or removed for it.
- * koa-session-store sets its cookie only for ids it generated, so such a browser keeps an empty
- * session on every request until its cookie is replaced (`ctx.session = null` clears it).
+ * The id a session is stored under. With `signed: false` the `_sid` of koa-session-store's JSON
+ * cookie is whatever the client sent, of any JSON type, and koa-session-store keeps it (it sends
+ * a cookie only for ids it generated). A value the core cannot take as an id (not a string, over
+ * 1024 characters, NUL, ...) is stored under a digest of it instead: that browser gets a new,
+ * working session, as with any id an unsigned cookie names, never a 500 or another's session.
  */
-async function refused<T>(operation: Promise<T>, instead: T): Promise<T> {
+function storageId(sid: unknown): string {
+  if (isSessionId(sid)) return sid;
+  let text: string;
   try {
-    return await operation;
-  } catch (error) {
-    if ((error as { code?: unknown } | null)?.code === ErrorCode.InvalidSessionId) return instead;
-    throw error;
+    text = typeof sid === 'string' ? sid : `${typeof sid}:${JSON.stringify(sid) ?? String(sid)}`;
+  } catch {
+    text = `${typeof sid}:${String(sid)}`; // a BigInt, or a value JSON cannot take
   }
+  return `refused-id:${createHash('sha256').update(text).digest('base64url')}`;
 }
 
 function toCoreOptions(options: CreateOptions): { coreOptions: SessionStoreOptions; ignored: string[]; winner: string } {

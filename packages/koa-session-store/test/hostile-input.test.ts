@@ -143,14 +143,26 @@ describe('layer API (load / save / remove)', () => {
   LAYER_BODIES.forEach((row, i) => it(`body: ${row.name}`, () => checkBodyCase(adapter, row, `body-${i}`)));
   CORRUPT_CASES.forEach((row, i) => it(`corrupted document: ${row.name}`, () => checkCorruptCase(adapter, row, `corrupt-${i}`)));
 
-  it('save under a refused id resolves and stores nothing', async () => {
-    const before = await raw.db().collection('hostile').countDocuments();
-    const eventsBefore = events.length;
+  it('a refused id gets a working session of its own, stored under a digest of it, never under the value itself', async () => {
     const invalid = ID_CASES.filter((row) => row.outcome === 'invalid-id');
-    for (const row of invalid)
-      await expect(store.save(row.id as string, JSON.stringify({ canary: CANARY }))).resolves.toBeUndefined();
-    expect(await raw.db().collection('hostile').countDocuments()).toBe(before);
-    expect(events.slice(eventsBefore).filter((e) => e.event === 'create' || e.event === 'update')).toEqual([]);
+    for (const [i, row] of invalid.entries()) {
+      await store.save(row.id as string, JSON.stringify({ n: i }));
+      expect(await store.load(row.id as string)).toBe(JSON.stringify({ n: i }));
+    }
+    const stored = await raw
+      .db()
+      .collection('hostile')
+      .find({ _id: { $regex: '^refused-id:' } } as never)
+      .toArray();
+    expect(stored.length).toBeGreaterThan(0);
+    for (const doc of stored) expect(String(doc._id)).toMatch(/^refused-id:[A-Za-z0-9_-]{43}$/);
+    for (const row of invalid) await store.remove(row.id as string);
+    expect(
+      await raw
+        .db()
+        .collection('hostile')
+        .countDocuments({ _id: { $regex: '^refused-id:' } } as never),
+    ).toBe(0);
   });
 });
 
