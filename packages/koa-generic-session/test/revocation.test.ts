@@ -10,7 +10,7 @@ import session from 'koa-generic-session';
 import { MongoClient } from 'mongodb';
 import MongoDBStore from '@mongo-session/koa-generic-session';
 import { closeServer, CookieClient, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { withClockAhead } from '@mongo-session/test-utils/clock';
+import { slowRequest, withClockAhead } from '@mongo-session/test-utils/clock';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Koa2 = require('koa2') as typeof Koa;
@@ -36,10 +36,7 @@ describe.each([
       owner: (s) => s['user'] as string | undefined,
     });
     store.on('warning', () => undefined);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let parkedNow!: () => void;
-    const parked = new Promise<void>((resolve) => (parkedNow = resolve));
+    const { park, parked, release } = slowRequest();
     const app = new KoaImpl();
     app.keys = ['revocation secret'];
     app.on('error', () => undefined);
@@ -47,8 +44,7 @@ describe.each([
     app.use(async (ctx) => {
       if (ctx.path === '/login') (ctx.session as Record<string, any>)['user'] = 'ann';
       if (ctx.path === '/slow') {
-        parkedNow();
-        await gate;
+        await park();
         // A new object in place of the one read: koa-generic-session hands this one to set().
         const read = ctx.session as Record<string, any>;
         ctx.session = { cookie: read['cookie'], user: read['user'], uploads: 1 } as never;

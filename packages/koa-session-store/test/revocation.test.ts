@@ -10,7 +10,7 @@ import convert from 'koa-convert';
 import { MongoClient } from 'mongodb';
 import { create, type KoaSessionStoreLayer } from '@mongo-session/koa-session-store';
 import { closeServer, CookieClient, listen, testUri, trackProcessFailures, uniqueDatabaseName } from '@mongo-session/test-utils';
-import { withClockAhead } from '@mongo-session/test-utils/clock';
+import { slowRequest, withClockAhead } from '@mongo-session/test-utils/clock';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Koa2 = require('koa2') as typeof Koa;
@@ -42,10 +42,7 @@ async function start(KoaImpl: typeof Koa): Promise<App> {
     owner: (s) => s['user'] as string | undefined,
   });
   store.on('warning', () => undefined);
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let parkedNow!: () => void;
-  const parked = new Promise<void>((resolve) => (parkedNow = resolve));
+  const { park, parked, release } = slowRequest();
   const app = new KoaImpl();
   app.keys = ['revocation secret'];
   app.on('error', () => undefined);
@@ -55,8 +52,7 @@ async function start(KoaImpl: typeof Koa): Promise<App> {
     if (ctx.path === '/login') session['user'] = 'ann';
     if (ctx.path === '/slow') {
       // An upload or a long poll: the session was read before the revocation.
-      parkedNow();
-      await gate;
+      await park();
       session['uploads'] = (session['uploads'] ?? 0) + 1;
     }
     ctx.body = { user: session['user'] ?? null, uploads: session['uploads'] ?? 0 };

@@ -25,3 +25,26 @@ export async function withClockAhead<T>(ms: number, work: () => Promise<T>): Pro
     jest.useRealTimers();
   }
 }
+
+/**
+ * A request that stays open until released (an upload, a long poll): the handler awaits
+ * `park()`, the test awaits `parked` (the request has read its session), acts, then `release()`s it.
+ */
+export function slowRequest(): { park(): Promise<void>; parked: Promise<void>; release(): void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let parkedNow!: () => void;
+  const parked = new Promise<void>((resolve) => {
+    parkedNow = resolve;
+  });
+  return {
+    park: () => {
+      parkedNow();
+      return gate;
+    },
+    parked,
+    release,
+  };
+}
