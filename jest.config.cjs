@@ -25,6 +25,9 @@ module.exports = {
   globalTeardown: '<rootDir>/packages/test-utils/src/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
+  // Quiet unless asked: the figures tests print (timings, counts) and the stores' process
+  // warnings show with MONGO_SESSION_TEST_REPORT=1 (CI asks).
+  silent: process.env.MONGO_SESSION_TEST_REPORT !== '1',
   // Workers share two cores with the server: keep the summary readable.
   verbose: false,
 };
