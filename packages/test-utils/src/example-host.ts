@@ -26,10 +26,15 @@ export async function serveExample(server: Server, description: string, closeSto
   });
   const { port } = server.address() as AddressInfo;
   console.log(`mongo-session example listening on http://127.0.0.1:${port} (sessions in ${description})`);
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
-    stopping = true;
+    // A second signal a moment later is the same Ctrl-C delivered twice (terminal and parent);
+    // one after that is someone insisting.
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince > 1000) process.exit(1);
+      return;
+    }
+    stoppingSince = Date.now();
     console.error(`${signal}: stopping`);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
