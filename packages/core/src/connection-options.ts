@@ -6,7 +6,7 @@
  */
 import type { Db, MongoClientOptions } from 'mongodb';
 import { ConnectionString } from 'mongodb-connection-string-url';
-import { InvalidOptionError } from './errors';
+import { InvalidOptionError, WarningCode } from './errors';
 import { DEFAULTS, invalid, type ConnectionInput, type SessionStoreOptions, type StoreWarning } from './options';
 
 /** Options that each pick the connection; exactly one group may be given. */
@@ -207,7 +207,7 @@ export function mapLegacyClientOptions(
 ): MongoClientOptions {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    if (!(key in LEGACY_CLIENT_OPTIONS)) {
+    if (!Object.hasOwn(LEGACY_CLIENT_OPTIONS, key)) {
       out[key] = value;
       continue;
     }
@@ -215,12 +215,12 @@ export function mapLegacyClientOptions(
     if (replacement) {
       if (out[replacement] === undefined && input[replacement] === undefined) out[replacement] = value;
       warnings.push({
-        code: 'LEGACY_OPTION_MAPPED',
+        code: WarningCode.LegacyOptionMapped,
         message: `${where}.${key} is a legacy driver option; it was passed to the driver as "${replacement}". Rename it to silence this warning.`,
       });
     } else {
       warnings.push({
-        code: 'LEGACY_OPTION_IGNORED',
+        code: WarningCode.LegacyOptionIgnored,
         message: `${where}.${key} has no effect with MongoDB driver 6+ (it reconnects on its own) and was ignored; remove it.`,
       });
     }

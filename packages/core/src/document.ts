@@ -13,7 +13,7 @@
 import type { Document, UpdateFilter } from 'mongodb';
 import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBodySize } from './crypto';
 import { CorruptDocumentError, decodeBody, encodeBody, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
-import { InvalidOptionError, SerializationError, describeValue } from './errors';
+import { InvalidOptionError, SerializationError, describeValue, WarningCode } from './errors';
 import { MAX_ID_LENGTH } from './limits';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import { decodePeer, encodePeer, KrupteinCipher, PeerDecryptionError, peerExpiry, peerShapeOf, type PeerShape } from './peers';
@@ -229,7 +229,7 @@ export class DocumentCodec<Body extends object = SessionData> {
         ({ stored, reseal } = this.#open(stored, documentId, doc['sealed'] === true));
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
-        this.#warn({ code: 'DECRYPTION_FAILED', message: `A stored session was ignored because ${error.message}.` });
+        this.#warn({ code: WarningCode.DecryptionFailed, message: `A stored session was ignored because ${error.message}.` });
         return null;
       }
     }
@@ -272,7 +272,7 @@ export class DocumentCodec<Body extends object = SessionData> {
     // Under our encryption a body in clear is refused whoever wrote it (else anyone who can write could plant one).
     if (this.#cipher && !this.#options.crypto?.acceptUnencrypted && !sealedByPeer) {
       this.#warn({
-        code: 'DECRYPTION_FAILED',
+        code: WarningCode.DecryptionFailed,
         message: 'A stored session was ignored because it is not encrypted (set crypto.acceptUnencrypted to read such sessions).',
       });
       return null;
@@ -282,7 +282,7 @@ export class DocumentCodec<Body extends object = SessionData> {
       session = decodePeer(shape, doc, kruptein);
     } catch (error) {
       if (error instanceof PeerDecryptionError) {
-        this.#warn({ code: 'DECRYPTION_FAILED', message: `A stored session was ignored because ${error.message}.` });
+        this.#warn({ code: WarningCode.DecryptionFailed, message: `A stored session was ignored because ${error.message}.` });
       } else {
         this.#corrupt(`its ${shape === 'blob' ? '"blob"' : 'session'} could not be decoded`);
       }
@@ -392,6 +392,6 @@ export class DocumentCodec<Body extends object = SessionData> {
   }
 
   #corrupt(reason: string): void {
-    this.#warn({ code: 'CORRUPT_DOCUMENT', message: `A stored session was ignored because ${reason}.` });
+    this.#warn({ code: WarningCode.CorruptDocument, message: `A stored session was ignored because ${reason}.` });
   }
 }

@@ -16,6 +16,23 @@ export const ErrorCode = Object.freeze({
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** The codes of `warning` events (and of the process warnings they become when nobody listens). */
+export const WarningCode = Object.freeze({
+  CorruptDocument: 'CORRUPT_DOCUMENT',
+  DecryptionFailed: 'DECRYPTION_FAILED',
+  ForeignTtlIndex: 'FOREIGN_TTL_INDEX',
+  IgnoredOptions: 'IGNORED_OPTIONS',
+  IndexesRecreated: 'INDEXES_RECREATED',
+  IndexFailed: 'INDEX_FAILED',
+  LegacyOptionIgnored: 'LEGACY_OPTION_IGNORED',
+  LegacyOptionMapped: 'LEGACY_OPTION_MAPPED',
+  TtlIndexConflict: 'TTL_INDEX_CONFLICT',
+  TtlIndexUnavailable: 'TTL_INDEX_UNAVAILABLE',
+  WriteAfterDestroy: 'WRITE_AFTER_DESTROY',
+} as const);
+
+export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
+
 export interface MongoSessionErrorOptions {
   cause?: unknown;
 }

@@ -14,6 +14,7 @@ export type {
 } from './store';
 export {
   ErrorCode,
+  WarningCode,
   MongoSessionError,
   InvalidOptionError,
   InvalidSessionIdError,

@@ -11,7 +11,7 @@
  * recreated costs nothing.
  */
 import type { Collection, Document } from 'mongodb';
-import { OperationError } from './errors';
+import { OperationError, WarningCode } from './errors';
 import { ServerCode, serverCodeNameOf, serverCodeOf } from './server-codes';
 import type { AutoRemove, StoreWarning } from './options';
 
@@ -82,7 +82,7 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
     const { code } = refusal;
     if (CONFLICT.has(code)) {
       warnings.push({
-        code: 'TTL_INDEX_CONFLICT',
+        code: WarningCode.TtlIndexConflict,
         message:
           `Collection "${name}" already has an index on { expires: 1 } with other options, so no TTL index was created ` +
           'and expired sessions are removed by a periodic sweep instead. To use native expiry, run: ' +
@@ -92,7 +92,7 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
     }
     if (TTL_REFUSED.has(code)) {
       warnings.push({
-        code: 'TTL_INDEX_UNAVAILABLE',
+        code: WarningCode.TtlIndexUnavailable,
         message:
           `The server refused a TTL index on collection "${name}" (code ${code}); expired sessions are removed ` +
           `by a sweep every ${plan.cleanupIntervalMs} ms instead. Set autoRemove: 'interval' to silence this warning.`,
@@ -109,7 +109,7 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
 
   async function finish(): Promise<IndexOutcome> {
     if (error) {
-      warnings.push({ code: 'INDEX_FAILED', message: error.message });
+      warnings.push({ code: WarningCode.IndexFailed, message: error.message });
     }
     for (const ttl of foreignTtlIndexes(
       await col
@@ -118,7 +118,7 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
         .catch(() => []),
     )) {
       warnings.push({
-        code: 'FOREIGN_TTL_INDEX',
+        code: WarningCode.ForeignTtlIndex,
         message:
           `Collection "${name}" has a TTL index "${ttl.name}" on { ${ttl.field}: 1 } (left by another session store: MongoSess keeps one on ` +
           `createdAt, koa-session-mongo on updatedAt). It deletes sessions ${ttl.seconds} s after that field's date, even active ones. ` +

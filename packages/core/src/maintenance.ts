@@ -4,6 +4,7 @@
  * back empty, a dropped or restored collection) and, when sweeping is how sessions
  * expire, removes expired ones.
  */
+import { WarningCode } from './errors';
 import type { StoreConnection } from './connection';
 import type { MongoSessionError } from './errors';
 import { createIndexes, missingIndexes, type ExpiryMode, type IndexOutcome, type IndexPlan } from './indexes';
@@ -113,7 +114,7 @@ export class IndexKeeper {
           const outcome = await createIndexes(col, this.#indexPlan, mode);
           this.#expiryMode = outcome.mode;
           this.#warn({
-            code: 'INDEXES_RECREATED',
+            code: WarningCode.IndexesRecreated,
             message:
               `Collection "${col.collectionName}" had lost its index(es) on ${missing.join(', ')} (restored or dropped, or a server ` +
               'that came back empty); they were created again.',

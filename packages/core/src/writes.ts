@@ -6,7 +6,7 @@
 import type { Collection, UpdateFilter } from 'mongodb';
 import type { DocumentCodec, SessionDocument, SessionSnapshot } from './document';
 import { encodedEqual, type EncodedBody } from './encoding';
-import { OperationError } from './errors';
+import { OperationError, WarningCode } from './errors';
 import { expiryOf } from './limits';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import { PEER_ONLY_FIELDS, touchPeer, type PeerShape } from './peers';
@@ -283,7 +283,7 @@ export class SessionWriter<Body extends object = SessionData> {
 
   #writeAfterDestroy(): void {
     this.#warn({
-      code: 'WRITE_AFTER_DESTROY',
+      code: WarningCode.WriteAfterDestroy,
       message: 'A session write was dropped because the session was destroyed or expired after it was read.',
     });
   }

@@ -157,6 +157,19 @@ describe('every connection input', () => {
     await store.close();
   });
 
+  it('a driver option named like an Object.prototype member is not taken for a legacy one', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+      let error: unknown;
+      try {
+        new SessionStore({ uri, connectionOptions: { [name]: 1 } as never });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ option: 'connectionOptions' });
+      expect((error as Error).message).toMatch(new RegExp(`option ${name.toLowerCase()} is not supported`));
+    }
+  });
+
   it('defaults serverSelectionTimeoutMS to 5000 unless the URI or options set it', () => {
     const stores = [
       new SessionStore({ uri }),

@@ -10,6 +10,7 @@ import {
   forwardEvents,
   isSessionId,
   sameNames,
+  WarningCode,
   warnOnce,
   InvalidOptionError,
   RequestReads,
@@ -58,7 +59,7 @@ export class KoaSessionStoreLayer extends EventEmitter {
     forwardEvents(this.#core, this, FORWARDED);
     if (ignored.length > 0) {
       const warning: StoreWarning = {
-        code: 'IGNORED_OPTIONS',
+        code: WarningCode.IgnoredOptions,
         message: `Option(s) ${ignored.map((n) => `"${n}"`).join(', ')} ignored: "${winner}" takes precedence (mongoose > url > the rest).`,
       };
       setImmediate(() => (this.listenerCount('warning') > 0 ? this.emit('warning', warning) : warnOnce(warning)));
