@@ -6,7 +6,7 @@ const impl = require('../dist/impl.cjs');
 
 const factory = impl.connectMongoDBSession;
 for (const name of Object.keys(impl)) {
-  if (name !== 'connectMongoDBSession' && !Object.prototype.hasOwnProperty.call(factory, name)) {
+  if (!Object.prototype.hasOwnProperty.call(factory, name)) {
     Object.defineProperty(factory, name, { value: impl[name], enumerable: true });
   }
 }

@@ -281,6 +281,8 @@ export default factory;
 export { factory as connectMongoDBSession };
 export {
   ErrorCode,
+  WarningCode,
+  InvalidSessionIdError,
   MongoSessionError,
   InvalidOptionError,
   InvalidArgumentError,

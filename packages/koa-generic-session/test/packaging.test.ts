@@ -3,6 +3,7 @@
  * so Node resolves the package by name through "exports"), and the README's js blocks run
  * against it.
  */
+import { CORE_REEXPORTS, exportedNames } from '@mongo-session/test-utils/packaging';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,4 +75,10 @@ describe('README js blocks run against the built package', () => {
     expect(text).toMatch(/views: 1|Hello \{/);
     expect(run.stderr).not.toMatch(/session store:/);
   });
+});
+
+it("require() and import() give the same named exports, the core's error tree among them", () => {
+  const { required, imported } = exportedNames(join(__dirname, '..'), '@mongo-session/koa-generic-session');
+  expect(imported).toEqual(expect.arrayContaining([...CORE_REEXPORTS]));
+  expect(required).toEqual(expect.arrayContaining(imported));
 });

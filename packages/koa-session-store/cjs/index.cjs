@@ -7,3 +7,10 @@ module.exports = {
   closeConnections: impl.closeConnections,
   default: impl.default,
 };
+
+// Every other named export of the ESM entry, on the CommonJS export too.
+for (const name of Object.keys(impl)) {
+  if (!Object.prototype.hasOwnProperty.call(module.exports, name)) {
+    Object.defineProperty(module.exports, name, { value: impl[name], enumerable: true });
+  }
+}

@@ -214,3 +214,19 @@ export async function closeConnections(callback?: Callback<void>): Promise<void>
 
 export default { create, closeConnections };
 export type { StoredSession } from '@mongo-session/core';
+
+// The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
+export {
+  ErrorCode,
+  WarningCode,
+  MongoSessionError,
+  InvalidOptionError,
+  InvalidSessionIdError,
+  InvalidArgumentError,
+  ConnectionError,
+  OperationError,
+  SerializationError,
+  StoreClosedError,
+  closeAll,
+  hashSessionId,
+} from '@mongo-session/core';

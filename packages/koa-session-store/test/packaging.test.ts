@@ -3,6 +3,7 @@
  * so Node resolves the package by name through "exports"), and the README's js blocks run
  * against it.
  */
+import { CORE_REEXPORTS, exportedNames } from '@mongo-session/test-utils/packaging';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +14,12 @@ const packageDir = join(__dirname, '..');
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: packageDir, encoding: 'utf8' }).trim();
 
 describe('the built package', () => {
-  it('require() is { create, closeConnections, default }', () => {
+  it('require() is { create, closeConnections, default } plus the named exports', () => {
     const out = node([
       '-e',
       `const m = require('@mongo-session/koa-session-store');
        const s = m.create({ port: 1, connectionOptions: { serverSelectionTimeoutMS: 100 } });
-       console.log(JSON.stringify([Object.keys(m).sort(), typeof m.create, typeof m.closeConnections,
+       console.log(JSON.stringify([['create', 'closeConnections', 'default'].filter((k) => k in m).sort(), typeof m.create, typeof m.closeConnections,
          m.default.create === m.create, m.default.closeConnections === m.closeConnections,
          typeof s.load, typeof s.save, typeof s.remove, typeof s.on]));
        m.closeConnections();`,
@@ -71,4 +72,10 @@ describe('README js blocks run against the built package', () => {
     expect(bodies).toEqual(['1 views', '2 views']);
     expect(run.stderr).not.toMatch(/session store:/);
   });
+});
+
+it("require() and import() give the same named exports, the core's error tree among them", () => {
+  const { required, imported } = exportedNames(join(__dirname, '..'), '@mongo-session/koa-session-store');
+  expect(imported).toEqual(expect.arrayContaining([...CORE_REEXPORTS]));
+  expect(required).toEqual(expect.arrayContaining(imported));
 });

@@ -165,3 +165,19 @@ function isInvalidId(error: unknown): boolean {
 
 export default createStore;
 export type { SessionData, StoreEventMap, StoredSession } from '@mongo-session/core';
+
+// The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
+export {
+  ErrorCode,
+  WarningCode,
+  MongoSessionError,
+  InvalidOptionError,
+  InvalidSessionIdError,
+  InvalidArgumentError,
+  ConnectionError,
+  OperationError,
+  SerializationError,
+  StoreClosedError,
+  closeAll,
+  hashSessionId,
+} from '@mongo-session/core';

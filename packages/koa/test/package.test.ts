@@ -3,6 +3,8 @@
  * child node process inside the package directory (Node resolves the package's
  * own name through "exports").
  */
+import { join } from 'node:path';
+import { CORE_REEXPORTS, exportedNames } from '@mongo-session/test-utils/packaging';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
@@ -77,4 +79,10 @@ describe('built package', () => {
     });
     expect(result['roundTrip']).toMatchObject({ a: 1 });
   });
+});
+
+it("require() and import() give the same named exports, the core's error tree among them", () => {
+  const { required, imported } = exportedNames(join(__dirname, '..'), '@mongo-session/koa');
+  expect(imported).toEqual(expect.arrayContaining([...CORE_REEXPORTS]));
+  expect(required).toEqual(expect.arrayContaining(imported));
 });

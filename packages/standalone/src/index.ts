@@ -459,3 +459,19 @@ Object.assign(MongoSess, {
 export { connect, close, close as disconnect, listByOwner, countByOwner, destroyByOwner };
 export type { Callback, SessionData, StoredSession };
 export default MongoSess;
+
+// The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
+export {
+  ErrorCode,
+  WarningCode,
+  MongoSessionError,
+  InvalidOptionError,
+  InvalidSessionIdError,
+  InvalidArgumentError,
+  ConnectionError,
+  OperationError,
+  SerializationError,
+  StoreClosedError,
+  closeAll,
+  hashSessionId,
+} from '@mongo-session/core';

@@ -4,6 +4,7 @@
  * module shapes, the completed seed example, MongoSess's README example as it is,
  * and the README's code blocks.
  */
+import { CORE_REEXPORTS, exportedNames } from '@mongo-session/test-utils/packaging';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -153,4 +154,10 @@ describe('README code blocks run against the built package', () => {
       await run.exited;
     }
   });
+});
+
+it("require() and import() give the same named exports, the core's error tree among them", () => {
+  const { required, imported } = exportedNames(join(__dirname, '..'), '@mongo-session/standalone');
+  expect(imported).toEqual(expect.arrayContaining([...CORE_REEXPORTS]));
+  expect(required).toEqual(expect.arrayContaining(imported));
 });
