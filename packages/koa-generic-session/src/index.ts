@@ -16,6 +16,7 @@ import {
   type Callback,
   type SessionSnapshot,
   type SessionStoreOptions,
+  type StoreEventMap,
   type StoredSession,
 } from '@mongo-session/core';
 
@@ -45,7 +46,10 @@ const FORWARDED: ForwardedEvents = {
 const UNAVAILABLE_MESSAGE =
   'No MongoDB server is reachable (the store emitted `unavailable`): sessions fail at once until it emits `connect`.';
 
-class MongoDBStoreImpl extends EventEmitter {
+/** This store's events: the core's, with `unavailable` in place of `disconnect` (see FORWARDED). */
+export type MongoDBStoreEvents = Omit<StoreEventMap, 'disconnect'> & { unavailable: [] };
+
+class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
   readonly #core: SessionStore<KoaSession>;
   /** What `get` read, keyed by the object it returned: koa-generic-session hands that object back to `set`. */
   readonly #snapshots = new WeakMap<object, SessionSnapshot>();

@@ -181,7 +181,8 @@ describe('the store while unavailable (in process)', () => {
   it("after 'unavailable' (never 'disconnect'), get / set / destroy reject at once; connected is false", async () => {
     const store = new MongoDBStore({ uri: 'mongodb://127.0.0.1:1/x', connectionOptions: { serverSelectionTimeoutMS: 300 } });
     const events: string[] = [];
-    for (const event of ['unavailable', 'disconnect', 'error']) store.on(event, () => events.push(event));
+    for (const event of ['unavailable', 'disconnect', 'error'])
+      (store as unknown as NodeJS.EventEmitter).on(event, () => events.push(event));
     try {
       await new Promise<void>((resolve) => store.once('unavailable', () => resolve()));
       expect(store.connected).toBe(false);
@@ -208,7 +209,7 @@ describe('the store while unavailable (in process)', () => {
       collection: 'lazy',
     });
     const events: string[] = [];
-    for (const event of ['unavailable', 'connect']) store.on(event, () => events.push(event));
+    for (const event of ['unavailable', 'connect'] as const) store.on(event, () => events.push(event));
     store.on('error', () => undefined);
     try {
       await expect(store.ready()).rejects.toMatchObject({ code: 'MONGO_SESSION_CONNECTION' });

@@ -21,6 +21,7 @@ import {
   type MongooseConnectionLike,
   type SessionData,
   type SessionStoreOptions,
+  type StoreEventMap,
   type StoreWarning,
   type StoredSession,
 } from '@mongo-session/core';
@@ -47,7 +48,7 @@ const FORWARDED = sameNames('connect', 'disconnect', 'error', 'warning', 'create
 const created = new Set<KoaSessionStoreLayer>();
 
 /** The storage layer koa-session-store calls: `load`, `save`, `remove`. */
-export class KoaSessionStoreLayer extends EventEmitter {
+export class KoaSessionStoreLayer extends EventEmitter<StoreEventMap> {
   readonly #core: SessionStore<SessionData>;
   /** koa-session-store hands `save` only the id and a JSON string: what this request's `load` read. */
   readonly #reads = new RequestReads();
@@ -213,7 +214,7 @@ export async function closeConnections(callback?: Callback<void>): Promise<void>
 }
 
 export default { create, closeConnections };
-export type { StoredSession } from '@mongo-session/core';
+export type { StoreEventMap, StoredSession } from '@mongo-session/core';
 
 // The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
 export {
