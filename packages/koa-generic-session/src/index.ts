@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ConnectionError,
-  ErrorCode,
+  isSessionId,
   type ForwardedEvents,
   forwardEvents,
   sameNames,
@@ -90,10 +90,7 @@ class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
     const record = this.#reads.begin(sid);
     // A cookie value the store cannot take as an id (too long, NUL, ...) is the client's
     // doing: no session, so koa-generic-session starts a new one with a new id.
-    const loaded = await this.#core.load(sid).catch((error: unknown) => {
-      if ((error as { code?: unknown })?.code === ErrorCode.InvalidSessionId) return null;
-      throw error;
-    });
+    const loaded = isSessionId(sid) ? await this.#core.load(sid) : null;
     if (!loaded) return null;
     record.snapshot = loaded.snapshot;
     this.#snapshots.set(loaded.session, loaded.snapshot);

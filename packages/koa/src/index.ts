@@ -4,7 +4,7 @@
  * is the core's.
  */
 import {
-  ErrorCode,
+  isSessionId,
   SessionStore,
   type LoadedSession,
   type SessionData,
@@ -58,14 +58,8 @@ export class KoaSessionStore {
 
   /** Called by koa-session at the start of a request. Resolves the session or null. */
   async get(key: string, _maxAge?: number | 'session', options?: KoaStoreCallOptions): Promise<SessionData | null> {
-    let loaded: LoadedSession | null;
-    try {
-      loaded = await this.core.load(key);
-    } catch (error) {
-      // A cookie value the store cannot take as an id is the client's doing: a new session.
-      if (isInvalidId(error)) return null;
-      throw error;
-    }
+    // A cookie value the store cannot take as an id is the client's doing: a new session.
+    const loaded: LoadedSession | null = isSessionId(key) ? await this.core.load(key) : null;
     const ctx = options?.ctx;
     if (ctx && typeof ctx === 'object') {
       if (loaded) this.#loaded.set(ctx, loaded);
@@ -98,11 +92,7 @@ export class KoaSessionStore {
   async destroy(key: string, options?: KoaStoreCallOptions): Promise<void> {
     const ctx = options?.ctx;
     if (ctx && typeof ctx === 'object') this.#loaded.delete(ctx);
-    try {
-      await this.core.destroy(key);
-    } catch (error) {
-      if (!isInvalidId(error)) throw error;
-    }
+    if (isSessionId(key)) await this.core.destroy(key);
   }
 
   /** Resolves once connected; rejects with the first connection error. */
@@ -157,10 +147,6 @@ export class KoaSessionStore {
 /** Creates the store for koa-session's `store` option. */
 export function createStore(options: KoaStoreOptions): KoaSessionStore {
   return new KoaSessionStore(options);
-}
-
-function isInvalidId(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === ErrorCode.InvalidSessionId;
 }
 
 export default createStore;
