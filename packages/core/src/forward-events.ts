@@ -1,5 +1,5 @@
 /**
- * For adapters: the core store's events re-emitted on the adapter's own store object,
+ * Helpers for adapters. Events: the core store's events re-emitted on the adapter's own store object,
  * under the adapter's names, with one rule everywhere. An event is forwarded once someone
  * listens for it on the adapter; until then, and whenever nobody listens, the core's own
  * behaviour holds: an `error` is never emitted unheard (it would crash the app), and a
@@ -37,4 +37,13 @@ export function forwardEvents(core: SessionStore<any>, target: EventEmitter, eve
 /** The same names on both sides. */
 export function sameNames(...names: (keyof StoreEventMap)[]): ForwardedEvents {
   return Object.fromEntries(names.map((name) => [name, name]));
+}
+
+/** A class that may also be called without `new`, as the packages we replace allowed. */
+export function callableClass<C extends abstract new (...args: any[]) => object>(
+  cls: C,
+): C & ((...args: ConstructorParameters<C>) => InstanceType<C>) {
+  return new Proxy(cls, {
+    apply: (target, _this, args: unknown[]) => Reflect.construct(target, args),
+  }) as C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
 }

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
   type Callback,
+  callableClass,
   forwardEvents,
   InvalidOptionError,
   type SessionData,
@@ -229,9 +230,7 @@ export interface MongoDBStoreConstructor {
 const constructors = new WeakMap<object, MongoDBStoreConstructor>();
 
 function callable(cls: typeof MongoStore): MongoDBStoreConstructor {
-  return new Proxy(cls, {
-    apply: (target, _this, args: ConstructorParameters<typeof MongoStore>) => new target(...args),
-  }) as never;
+  return callableClass(cls) as unknown as MongoDBStoreConstructor;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ConnectionError,
+  callableClass,
   isSessionId,
   type ForwardedEvents,
   forwardEvents,
@@ -169,9 +170,7 @@ export interface MongoDBStoreConstructor {
   readonly prototype: MongoDBStore;
 }
 
-export const MongoDBStore = new Proxy(MongoDBStoreImpl, {
-  apply: (target, _this, args: [MongoDBStoreOptions, Callback<void>?]) => new target(...args),
-}) as unknown as MongoDBStoreConstructor;
+export const MongoDBStore = callableClass(MongoDBStoreImpl) as unknown as MongoDBStoreConstructor;
 
 export default MongoDBStore;
 export type { StoredSession } from '@mongo-session/core';
