@@ -399,12 +399,14 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('destroy sessions by owner', COLLECTION_WIDE, async (col) => {
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
         const revoke = () => col.updateMany(filter, tombstoneUpdate(new Date()));
-        let revoked = (await revoke()).modifiedCount;
         // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
-        // of this process put a revoked body back: revoke again once those writes settle.
-        const writes = this.#operations.writesSettled();
-        if (writes) {
-          await writes;
+        // of this process put a revoked body back: revoke again once the writes in flight
+        // when revocation began, and those started during it, have settled.
+        const before = this.#operations.writesSettled();
+        let revoked = (await revoke()).modifiedCount;
+        const during = this.#operations.writesSettled();
+        if (before || during) {
+          await Promise.all([before, during]);
           revoked += (await revoke()).modifiedCount;
         }
         return revoked;
