@@ -48,3 +48,5 @@ export type { EncodedBody } from './encoding';
 export { withCallback, splitCallback } from './callback';
 export type { Callback } from './callback';
 export { closeAll } from './close-all';
+export { addOwnerMethods, ownerMethods } from './owner-methods';
+export type { OwnerMethods } from './owner-methods';

@@ -6,6 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
+  addOwnerMethods,
+  type OwnerMethods,
   type Callback,
   callableClass,
   forwardEvents,
@@ -15,7 +17,6 @@ import {
   SessionStore,
   sameNames,
   type SessionStoreOptions,
-  type StoredSession,
   withCallback,
 } from '@mongo-session/core';
 import { type ConnectMongoOptions, fromConnectMongo } from './connect-mongo';
@@ -61,7 +62,13 @@ const FORWARDED = ['connect', 'disconnect', 'warning', 'touch', 'destroy'] as co
 const WRITTEN = ['create', 'update'] as const;
 const LAZY_KEYS = ['cookie'] as const;
 
+export interface MongoStore extends OwnerMethods {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: addOwnerMethods (static block) puts these on the prototype.
 export class MongoStore extends FrameworkBase {
+  static {
+    addOwnerMethods(MongoStore, (store) => store.core);
+  }
+
   /** The core store doing the work. */
   readonly core: SessionStore;
   /** From express-session's Store (absent when express-session is not installed). */
@@ -156,20 +163,6 @@ export class MongoStore extends FrameworkBase {
 
   close(callback?: Callback<void>): Promise<void> {
     return withCallback(this.core.close(), callback);
-  }
-
-  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
-  listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
-    return this.core.listByOwner(owner, callback);
-  }
-
-  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.core.countByOwner(owner, callback);
-  }
-
-  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
-  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.core.destroyByOwner(owner, callback);
   }
 
   /** express-session builds the request's Session here: it inherits the snapshot `get` read for its body. */

@@ -5,6 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  addOwnerMethods,
+  type OwnerMethods,
   ConnectionError,
   callableClass,
   isSessionId,
@@ -18,7 +20,6 @@ import {
   type SessionSnapshot,
   type SessionStoreOptions,
   type StoreEventMap,
-  type StoredSession,
 } from '@mongo-session/core';
 
 /** A koa-generic-session session object (its `cookie` included). */
@@ -50,7 +51,14 @@ const UNAVAILABLE_MESSAGE =
 /** This store's events: the core's, with `unavailable` in place of `disconnect` (see FORWARDED). */
 export type MongoDBStoreEvents = Omit<StoreEventMap, 'disconnect'> & { unavailable: [] };
 
+// biome-ignore lint/correctness/noUnusedVariables: it declares the owner methods of the class below.
+interface MongoDBStoreImpl extends OwnerMethods<KoaSession> {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: addOwnerMethods (static block) puts these on the prototype.
 class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
+  static {
+    addOwnerMethods(MongoDBStoreImpl, (store) => store.#core);
+  }
+
   readonly #core: SessionStore<KoaSession>;
   /** What `get` read, keyed by the object it returned: koa-generic-session hands that object back to `set`. */
   readonly #snapshots = new WeakMap<object, SessionSnapshot>();
@@ -141,20 +149,6 @@ class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
   /** The number of live sessions. */
   length(callback?: Callback<number>): Promise<number> {
     return withCallback(this.#core.length(), callback);
-  }
-
-  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
-  listByOwner(owner: string, callback?: Callback<StoredSession<KoaSession>[]>): Promise<StoredSession<KoaSession>[]> {
-    return this.#core.listByOwner(owner, callback);
-  }
-
-  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.#core.countByOwner(owner, callback);
-  }
-
-  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
-  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.#core.destroyByOwner(owner, callback);
   }
 }
 

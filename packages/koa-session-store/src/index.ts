@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
 import {
+  addOwnerMethods,
+  type OwnerMethods,
   forwardEvents,
   isSessionId,
   sameNames,
@@ -23,7 +25,6 @@ import {
   type SessionStoreOptions,
   type StoreEventMap,
   type StoreWarning,
-  type StoredSession,
 } from '@mongo-session/core';
 
 /** koa-session-mongo's options, plus the core options passed through unchanged. */
@@ -47,8 +48,14 @@ const FORWARDED = sameNames('connect', 'disconnect', 'error', 'warning', 'create
 /** Stores created by `create()` and not yet closed, for `closeConnections()`. */
 const created = new Set<KoaSessionStoreLayer>();
 
+export interface KoaSessionStoreLayer extends OwnerMethods {}
 /** The storage layer koa-session-store calls: `load`, `save`, `remove`. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: addOwnerMethods (static block) puts these on the prototype.
 export class KoaSessionStoreLayer extends EventEmitter<StoreEventMap> {
+  static {
+    addOwnerMethods(KoaSessionStoreLayer, (store) => store.#core);
+  }
+
   readonly #core: SessionStore<SessionData>;
   /** koa-session-store hands `save` only the id and a JSON string: what this request's `load` read. */
   readonly #reads = new RequestReads();
@@ -111,20 +118,6 @@ export class KoaSessionStoreLayer extends EventEmitter<StoreEventMap> {
 
   get connected(): boolean | undefined {
     return this.#core.connected;
-  }
-
-  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
-  listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
-    return this.#core.listByOwner(owner, callback);
-  }
-
-  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.#core.countByOwner(owner, callback);
-  }
-
-  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
-  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.#core.destroyByOwner(owner, callback);
   }
 
   /** Waits for writes in flight and releases the connection (a Db or mongoose connection you passed stays open). */

@@ -4,14 +4,14 @@
  * is the core's.
  */
 import {
+  addOwnerMethods,
+  type OwnerMethods,
   isSessionId,
   SessionStore,
   type LoadedSession,
   type SessionData,
   type SessionStoreOptions,
   type StoreEventMap,
-  type StoredSession,
-  type Callback,
   InvalidOptionError,
 } from '@mongo-session/core';
 
@@ -33,8 +33,14 @@ export interface KoaStoreCallOptions {
 
 type Listener<E extends keyof StoreEventMap> = (...args: StoreEventMap[E]) => void;
 
+export interface KoaSessionStore extends OwnerMethods {}
 /** The object given to koa-session's `store` option. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: addOwnerMethods (static block) puts these on the prototype.
 export class KoaSessionStore {
+  static {
+    addOwnerMethods(KoaSessionStore, (store) => store.core);
+  }
+
   /** The core store underneath (for `all()`, `length()`, `clear()`, ...). */
   readonly core: SessionStore;
   readonly sessionCookieTtlMs: number;
@@ -107,20 +113,6 @@ export class KoaSessionStore {
 
   get connected(): boolean | undefined {
     return this.core.connected;
-  }
-
-  /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
-  listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
-    return this.core.listByOwner(owner, callback);
-  }
-
-  countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.core.countByOwner(owner, callback);
-  }
-
-  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
-  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-    return this.core.destroyByOwner(owner, callback);
   }
 
   // Events are the core's: connect, disconnect, error, warning, create, update, touch, destroy.

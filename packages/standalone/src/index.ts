@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Cookies from 'cookies';
 import Keygrip from 'keygrip';
 import {
+  ownerMethods,
   DEFAULTS,
   InvalidOptionError,
   SessionStore,
@@ -102,30 +103,8 @@ function close(callback?: Callback<void>): Promise<void> {
   return withCallback(closing ? closing.close() : Promise.resolve(), callback);
 }
 
-/** Runs one call on the connected store; not connected rejects (never throws synchronously). */
-function onStore<T>(call: (s: SessionStore) => Promise<T>, callback: Callback<T> | undefined): Promise<T> {
-  let result: Promise<T>;
-  try {
-    result = call(requireStore());
-  } catch (error) {
-    result = Promise.reject(error);
-  }
-  return withCallback(result, callback);
-}
-
-/** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
-function listByOwner(owner: string, callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
-  return onStore((s) => s.listByOwner(owner), callback);
-}
-
-function countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-  return onStore((s) => s.countByOwner(owner), callback);
-}
-
-/** "Log out everywhere": revokes every session of one owner; resolves to how many. */
-function destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
-  return onStore((s) => s.destroyByOwner(owner), callback);
-}
+/** listByOwner / countByOwner / destroyByOwner on the connected store; not connected rejects. */
+const { listByOwner, countByOwner, destroyByOwner } = ownerMethods(requireStore);
 
 const newId = (): string => randomBytes(24).toString('base64url');
 
