@@ -5,10 +5,12 @@ import type {
   FrameworkStore as _FrameworkStore,
   MongoDBStoreConstructor as _MongoDBStoreConstructor,
   MongoStore as _MongoStore,
+  MongoStoreEvents as _MongoStoreEvents,
   MongoStoreOptions as _MongoStoreOptions,
   SessionData as _SessionData,
   SessionModuleLike as _SessionModuleLike,
   SessionStoreOptions as _SessionStoreOptions,
+  StoreEventMap as _StoreEventMap,
   StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
@@ -28,6 +30,8 @@ declare const connectMongoDBSession: ConnectMongoDBSession & {
 declare namespace connectMongoDBSession {
   type MongoStore = _MongoStore;
   type MongoStoreOptions = _MongoStoreOptions;
+  type MongoStoreEvents = _MongoStoreEvents;
+  type StoreEventMap = _StoreEventMap;
   type ConnectMongoOptions = _ConnectMongoOptions;
   type MongoDBStoreConstructor = _MongoDBStoreConstructor;
   type SessionModuleLike = _SessionModuleLike;

@@ -17,6 +17,7 @@ import {
   SessionStore,
   sameNames,
   type SessionStoreOptions,
+  type StoreEventMap,
   withCallback,
 } from '@mongo-session/core';
 import { type ConnectMongoOptions, fromConnectMongo } from './connect-mongo';
@@ -52,7 +53,12 @@ function loadFrameworkStore(): FrameworkStore | undefined {
     return undefined;
   }
 }
-const FrameworkBase = (loadFrameworkStore() ?? EventEmitter) as new () => EventEmitter;
+/**
+ * The store's events: the core's (`error` only while the app listens for it), plus connect-mongo's
+ * `set` with the session id, right after each `create` or `update`.
+ */
+export type MongoStoreEvents = StoreEventMap & { set: [sessionId: string] };
+const FrameworkBase = (loadFrameworkStore() ?? EventEmitter) as new () => EventEmitter<MongoStoreEvents>;
 
 /** Snapshots read by `get`, keyed by the body it returned, then by the Session object built from it. */
 const loadedBodies = new WeakMap<object, SessionSnapshot>();
@@ -98,7 +104,7 @@ export class MongoStore extends FrameworkBase {
     });
     forwardEvents(this.core, this, sameNames(...FORWARDED));
     const forwarding = new Set<string>();
-    this.on('newListener', (name: string | symbol) => {
+    (this as EventEmitter).on('newListener', (name: string | symbol) => {
       if (typeof name !== 'string' || forwarding.has(name)) return;
       if (name === 'set' || (WRITTEN as readonly string[]).includes(name)) {
         // connect-mongo's `set` ("created OR updated"): right after `create` or `update`, with
@@ -285,4 +291,4 @@ export {
   closeAll,
   hashSessionId,
 } from '@mongo-session/core';
-export type { Callback, SessionData, SessionStoreOptions, StoredSession } from '@mongo-session/core';
+export type { Callback, SessionData, SessionStoreOptions, StoreEventMap, StoredSession } from '@mongo-session/core';
