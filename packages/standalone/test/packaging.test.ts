@@ -1,14 +1,14 @@
 /**
  * The BUILT package (dist + cjs), loaded by child `node` processes inside the
  * package directory (Node resolves the package's own name through "exports"):
- * module shapes, the completed seed example, MongoSess's README example as it is,
- * and the README's code blocks.
+ * module shapes, the completed seed example and MongoSess's README example as it is. This
+ * README's own examples are run by packages/test-utils/test/readme-examples.test.ts.
  */
 import { CORE_REEXPORTS, exportedNames } from '@mongo-session/test-utils/packaging';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CookieClient, freePort, testServer, testUri, uniqueDatabaseName, type HttpResponse } from '@mongo-session/test-utils';
+import { CookieClient, freePort, testServer, uniqueDatabaseName, type HttpResponse } from '@mongo-session/test-utils';
 
 const pkgDir = join(__dirname, '..');
 
@@ -117,43 +117,6 @@ it("MongoSess's README example as it is, in plain node: answers the first reques
     run.child.kill('SIGTERM');
     await run.exited;
   }
-});
-
-/** The fenced js blocks of a README section, up to the next "## " heading. */
-function jsBlocks(readme: string, heading: string): string[] {
-  const start = readme.indexOf(`## ${heading}`);
-  if (start < 0) return [];
-  const end = readme.indexOf('\n## ', start + 3);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
-
-describe('README code blocks run against the built package', () => {
-  const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-  const blocks = [...jsBlocks(readme, 'Usage'), ...jsBlocks(readme, 'Migrating from MongoSess')];
-
-  it('has blocks in Usage and Migration', () => {
-    expect(jsBlocks(readme, 'Usage').length).toBeGreaterThan(0);
-    expect(jsBlocks(readme, 'Migrating from MongoSess').length).toBeGreaterThan(0);
-  });
-
-  it.each(blocks.map((code, i) => [i, code] as const))('block %i answers a real request', async (_i, code) => {
-    const server = new URL(testServer().uri);
-    const source = code
-      .replaceAll('mongodb://localhost:27017/example', testUri(uniqueDatabaseName('standalone_readme')))
-      .replaceAll("host: 'localhost', port: 27017", `host: '${server.hostname}', port: ${server.port}`)
-      .replace(/\.listen\(\d+/, '.listen(0');
-    const run = runNode(['-e', source]);
-    try {
-      const [, url] = await waitForOutput(run.output, /listening on (\S+)/);
-      const res = await new CookieClient(url!).get('/');
-      expect(res.status).toBe(200);
-      expect(res.setCookies.some((l) => l.startsWith('sid='))).toBe(true);
-    } finally {
-      run.child.kill('SIGTERM');
-      await run.exited;
-    }
-  });
 });
 
 it("require() and import() give the same named exports, the core's error tree among them", () => {
