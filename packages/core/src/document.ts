@@ -10,13 +10,22 @@
  * serializers) is an encrypted envelope. Documents without `v` were written by
  * another session store (see peers.ts).
  */
-import type { Document, UpdateFilter } from 'mongodb';
+import { type Document, ObjectId, type UpdateFilter } from 'mongodb';
 import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBodySize } from './crypto';
 import { CorruptDocumentError, decodeBody, encodeBody, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
 import { InvalidOptionError, SerializationError, describeValue, WarningCode } from './errors';
 import { MAX_ID_LENGTH } from './limits';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
-import { decodePeer, encodePeer, KrupteinCipher, PeerDecryptionError, peerExpiry, peerShapeOf, type PeerShape } from './peers';
+import {
+  decodePeer,
+  encodePeer,
+  KrupteinCipher,
+  PEER_EXPIRY_FIELD,
+  PeerDecryptionError,
+  peerExpiry,
+  peerShapeOf,
+  type PeerShape,
+} from './peers';
 
 export const FORMAT_VERSION = 1;
 // Filters use `{ _id: id }`, not `{ _id: { $eq: id } }`: checkId() admits only strings, so no
@@ -27,6 +36,9 @@ export const FORMAT_VERSION = 1;
  * null-prototype map avoids that.
  */
 export const READ_OPTIONS = Object.freeze({ fieldsAsRaw: Object.create(null) as Record<string, boolean> });
+
+/** A document's `_id`: the (hashed) session id; an ObjectId only in koa-generic-session-mongo's documents. */
+export type DocumentKey = string | ObjectId;
 
 /** The stored document, as this version writes it. */
 export interface SessionDocument {
@@ -62,8 +74,8 @@ export class SessionSnapshot {
   readonly stored: unknown;
   /** @internal How the body was stored. */
   readonly format: StoredFormat;
-  /** @internal The document `_id` (the hashed id with `hashSessionIds`). */
-  readonly documentId: string;
+  /** @internal The document `_id` (the hashed id with `hashSessionIds`; a koa-generic-session-mongo document's ObjectId). */
+  readonly documentId: DocumentKey;
   /** @internal The stored `owner` field. */
   owner: string | undefined;
   /** @internal Some value is in clear or under an older key: the next write re-encrypts the whole body. */
@@ -81,7 +93,7 @@ export class SessionSnapshot {
     stored: unknown,
     format: StoredFormat,
     storage: {
-      documentId?: string;
+      documentId?: DocumentKey;
       owner?: string | undefined;
       reseal?: boolean;
       revokedAt?: Date | undefined;
@@ -213,12 +225,12 @@ export class DocumentCodec<Body extends object = SessionData> {
     const peerShape = version === undefined ? peerShapeOf(doc) : undefined;
     const expires = peerShape ? peerExpiry(peerShape, doc, this.#options.ttlMs) : doc['expires'];
     if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) {
-      this.#corrupt(peerShape === 'blob' ? 'its "updatedAt" field is not a date' : 'its "expires" field is not a date');
+      this.#corrupt(`its "${peerShape ? PEER_EXPIRY_FIELD[peerShape] : 'expires'}" field is not a date`);
       return null;
     }
     if (expires.getTime() <= Date.now()) return null;
     const documentId = doc['_id'];
-    if (typeof documentId !== 'string') return null;
+    if (typeof documentId !== 'string' && !(peerShape === 'sid' && documentId instanceof ObjectId)) return null;
     const createdAt = doc['createdAt'] instanceof Date ? doc['createdAt'] : undefined;
     const owner = typeof doc['owner'] === 'string' ? doc['owner'] : undefined;
     if (peerShape) return this.#decodePeer(doc, id, peerShape, expires, { documentId, owner, createdAt });
@@ -226,7 +238,7 @@ export class DocumentCodec<Body extends object = SessionData> {
     let reseal = false;
     if (this.#cipher) {
       try {
-        ({ stored, reseal } = this.#open(stored, documentId, doc['sealed'] === true));
+        ({ stored, reseal } = this.#open(stored, documentId as string, doc['sealed'] === true));
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
         this.#warn({ code: WarningCode.DecryptionFailed, message: `A stored session was ignored because ${error.message}.` });
@@ -265,7 +277,7 @@ export class DocumentCodec<Body extends object = SessionData> {
     id: string,
     shape: PeerShape,
     expires: Date,
-    storage: { documentId: string; owner: string | undefined; createdAt: Date | undefined },
+    storage: { documentId: DocumentKey; owner: string | undefined; createdAt: Date | undefined },
   ): LoadedSession<Body> | null {
     const kruptein = this.#kruptein;
     const sealedByPeer = shape === 'json' && kruptein !== undefined && KrupteinCipher.looksEncrypted(doc['session'] as string);
@@ -364,22 +376,31 @@ export class DocumentCodec<Body extends object = SessionData> {
     };
   }
 
+  /** A write in a peer's shape; `previous`: the body read before, `id`: the session id (see {@link encodePeer}). */
   peerUpdate(
     shape: PeerShape,
     session: Body,
+    previous: object | undefined,
+    id: string,
     owner: string | undefined,
     expires: Date,
     now: Date,
   ): UpdateFilter<SessionDocument> {
-    let fields: Document;
+    let update: { $set: Document; $unset?: Record<string, ''> };
     try {
-      fields = encodePeer(shape, session, expires, now, this.#kruptein);
+      update = encodePeer(shape, session, expires, now, this.#kruptein, { previous, sid: this.documentId(id) });
     } catch {
       throw new SerializationError(
         "The session body could not be serialized in its peer store's shape: it contains a circular reference or an unserializable value.",
       );
     }
-    return { $set: { ...fields, ...this.ownerSet(owner) } as Partial<SessionDocument>, ...this.ownerUnset(owner) };
+    const $set = { ...update.$set, ...this.ownerSet(owner) };
+    const $unset: Record<string, ''> = { ...update.$unset, ...this.ownerUnset(owner).$unset };
+    // A key both set and unset is a conflict for the server: the set wins.
+    for (const key of Object.keys($set)) delete $unset[key];
+    return Object.keys($unset).length > 0
+      ? { $set: $set as Partial<SessionDocument>, $unset: $unset as UpdateFilter<SessionDocument>['$unset'] }
+      : { $set: $set as Partial<SessionDocument> };
   }
 
   /** A decoded body is a session only if it is an object. */

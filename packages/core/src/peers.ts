@@ -9,15 +9,19 @@
  * | `json` + kruptein | connect-mongo with `crypto: { secret }`      | `{ _id, session: "<kruptein envelope>", expires }` |
  * | `bson`  | connect-mongodb-session, connect-mongo `stringify: false` | `{ _id, session: { … }, expires }`      |
  * | `blob`  | koa-session-mongo                                      | `{ _id, blob: "<JSON>", updatedAt }` (lifetime from `updatedAt`) |
+ * | `sid`   | koa-generic-session-mongo                              | `{ _id: ObjectId, sid, ...the body's keys, ttl }` (found by `sid`) |
+ * | `flat`  | MongoSess                                              | `{ _id, createdAt, ...the body's keys }` (lifetime from `createdAt`) |
  *
- * Peer documents have no `v`; ours always do.
+ * Peer documents have no `v`; ours always do. The two flat shapes hold the body's keys beside
+ * their own fields, so a body whose keys would collide with a field, or cannot be a field name,
+ * is written in our format instead (see {@link keepsShape}).
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Document } from 'mongodb';
+import { type Document, ObjectId } from 'mongodb';
 import { InvalidOptionError } from './errors';
 
-export type PeerShape = 'json' | 'bson' | 'blob';
+export type PeerShape = 'json' | 'bson' | 'blob' | 'sid' | 'flat';
 
 /** The stores whose documents we read and write, and the shape each writes. */
 export const PEER_SHAPES = Object.freeze({
@@ -25,6 +29,8 @@ export const PEER_SHAPES = Object.freeze({
   'connect-mongo-unstringified': 'bson',
   'connect-mongodb-session': 'bson',
   'koa-session-mongo': 'blob',
+  'koa-generic-session-mongo': 'sid',
+  mongosess: 'flat',
 } as const satisfies Record<string, PeerShape>);
 
 export type PeerStore = keyof typeof PEER_SHAPES;
@@ -32,54 +38,162 @@ export type PeerStore = keyof typeof PEER_SHAPES;
 /** The shape of a document without our `v`, or undefined when it is no session document we know. */
 export function peerShapeOf(doc: Document): PeerShape | undefined {
   if (doc['v'] !== undefined) return undefined;
+  // First: a flat body may itself hold a key named `session` or `blob`.
+  if (typeof doc['sid'] === 'string' && doc['ttl'] instanceof Date) return 'sid';
   const session = doc['session'];
   if (typeof session === 'string') return 'json';
   if (session !== null && typeof session === 'object' && !Array.isArray(session)) return 'bson';
   if (typeof doc['blob'] === 'string') return 'blob';
+  if (doc['createdAt'] instanceof Date && !('expires' in doc) && !('session' in doc)) return 'flat';
   return undefined;
 }
 
-/** When a peer document expires: its `expires`, or for `blob` its `updatedAt` plus the store's lifetime. */
+/** The id a peer document belongs to: its `_id`, or koa-generic-session-mongo's `sid` beside an ObjectId. */
+export function peerSessionId(doc: Document): string | undefined {
+  const id = doc['_id'];
+  if (typeof id === 'string') return id;
+  return id instanceof ObjectId && peerShapeOf(doc) === 'sid' ? (doc['sid'] as string) : undefined;
+}
+
+/**
+ * When a peer document expires: its `expires`; `blob`: `updatedAt` plus the store's lifetime;
+ * `sid`: its `ttl`; `flat`: `createdAt` plus the lifetime (MongoSess sessions never slide).
+ */
 export function peerExpiry(shape: PeerShape, doc: Document, ttlMs: number): Date | undefined {
-  if (shape !== 'blob') return doc['expires'] instanceof Date ? doc['expires'] : undefined;
-  const updatedAt = doc['updatedAt'];
-  return updatedAt instanceof Date ? new Date(updatedAt.getTime() + ttlMs) : undefined;
+  const field = PEER_EXPIRY_FIELD[shape];
+  const value = doc[field];
+  if (!(value instanceof Date)) return undefined;
+  return shape === 'blob' || shape === 'flat' ? new Date(value.getTime() + ttlMs) : value;
+}
+
+/** The field a peer shape keeps its lifetime in (named in corrupt-document warnings). */
+export const PEER_EXPIRY_FIELD = Object.freeze({
+  json: 'expires',
+  bson: 'expires',
+  blob: 'updatedAt',
+  sid: 'ttl',
+  flat: 'createdAt',
+} as const satisfies Record<PeerShape, string>);
+
+/** Fields of the flat shapes that are no part of the body. */
+const FLAT_OWN_FIELDS = Object.freeze({ sid: ['_id', 'sid', 'ttl'], flat: ['_id', 'createdAt'] } as const);
+
+/** Our fields and the peers': a flat body with a key among them is written in our format. */
+const RESERVED_KEYS = new Set([
+  '_id',
+  'sid',
+  'ttl',
+  'createdAt',
+  'updatedAt',
+  'expires',
+  'session',
+  'blob',
+  'v',
+  'revoked',
+  'revokedAt',
+  'sealed',
+]);
+
+/** Whether a body can be written in its peer's shape (always, but for the flat shapes' key rules). */
+export function keepsShape(shape: PeerShape, body: object): boolean {
+  if (shape !== 'sid' && shape !== 'flat') return true;
+  return Object.keys(body).every(
+    (key) => key.length > 0 && !key.startsWith('$') && !key.includes('.') && !RESERVED_KEYS.has(key),
+  );
 }
 
 /** The session body a peer document holds. Throws on garbage (the caller reports it as corrupt). */
 export function decodePeer(shape: PeerShape, doc: Document, kruptein: KrupteinCipher | undefined): unknown {
   if (shape === 'bson') return doc['session'];
+  if (shape === 'sid' || shape === 'flat') {
+    const body: Document = { ...doc };
+    for (const field of FLAT_OWN_FIELDS[shape]) delete body[field];
+    return body;
+  }
   const text = shape === 'blob' ? (doc['blob'] as string) : (doc['session'] as string);
   if (shape === 'json' && kruptein && KrupteinCipher.looksEncrypted(text)) return kruptein.decrypt(text);
   return JSON.parse(text);
 }
 
-/** The fields a write sets to keep a document in its peer's shape. */
+/**
+ * The update that keeps a document in its peer's shape. `previous`: the body read before (the
+ * flat shapes unset the keys it had and this one has not); `sid`: the id koa-generic-session-mongo
+ * finds it by.
+ */
 export function encodePeer(
   shape: PeerShape,
   body: object,
   expires: Date,
   now: Date,
   kruptein: KrupteinCipher | undefined,
-): Document {
+  flat: { previous: object | undefined; sid: string },
+): { $set: Document; $unset?: Record<string, ''> } {
   switch (shape) {
     case 'json':
-      return { session: kruptein ? kruptein.encrypt(body) : JSON.stringify(body), expires };
+      return { $set: { session: kruptein ? kruptein.encrypt(body) : JSON.stringify(body), expires } };
     case 'bson':
       // As the peer stores it: the driver's BSON of the object itself.
-      return { session: body, expires };
+      return { $set: { session: body, expires } };
     case 'blob':
-      return { blob: JSON.stringify(body), updatedAt: now };
+      return { $set: { blob: JSON.stringify(body), updatedAt: now } };
+    case 'sid':
+    case 'flat': {
+      const $set: Document = shape === 'sid' ? { ...body, sid: flat.sid, ttl: expires } : { ...body };
+      const removed = Object.keys(flat.previous ?? {}).filter((key) => !Object.hasOwn(body, key) && !RESERVED_KEYS.has(key));
+      return removed.length > 0 ? { $set, $unset: Object.fromEntries(removed.map((key) => [key, ''])) } : { $set };
+    }
   }
 }
 
-/** A touch of a peer document: its expiry field, in its own terms. */
-export function touchPeer(shape: PeerShape, expires: Date, now: Date): Document {
-  return shape === 'blob' ? { updatedAt: now } : { expires };
+/** A touch of a peer document: its expiry field, in its own terms; none for MongoSess, whose lifetime is fixed. */
+export function touchPeer(shape: PeerShape, expires: Date, now: Date): Document | undefined {
+  switch (shape) {
+    case 'blob':
+      return { updatedAt: now };
+    case 'sid':
+      return { ttl: expires };
+    case 'flat':
+      return undefined;
+    default:
+      return { expires };
+  }
 }
 
-/** Fields of peer shapes that our format does not have: removed when a document is adopted. */
-export const PEER_ONLY_FIELDS = Object.freeze({ blob: '', lastModified: '' } as const);
+/** Whether the shape stamps `createdAt` (ours, and MongoSess's own field); koa-generic-session-mongo would read it as a body key. */
+export function stampsCreatedAt(shape: PeerShape | undefined): boolean {
+  return shape !== 'sid';
+}
+
+/**
+ * Fields of a peer document that our format does not have, removed when it is adopted: the
+ * other stores' fields and, for the flat shapes, the body's keys (which now live under `session`).
+ */
+export function peerOnlyFields(shape: PeerShape, previous: object | undefined): Record<string, ''> {
+  const fields: Record<string, ''> = { blob: '', lastModified: '', sid: '', ttl: '' };
+  if (shape === 'sid' || shape === 'flat') {
+    for (const key of Object.keys(previous ?? {})) if (!RESERVED_KEYS.has(key) && key !== 'owner') fields[key] = '';
+  }
+  return fields;
+}
+
+/**
+ * Flat peer documents (koa-generic-session-mongo's, MongoSess's): neither ours, nor another
+ * shape, nor a tombstone. `destroyByOwner` deletes these instead of leaving a tombstone, whose
+ * remaining body keys the peer would still read after switching back.
+ */
+export const FLAT_PEER_DOCUMENT = Object.freeze({
+  v: { $exists: false },
+  session: { $exists: false },
+  blob: { $exists: false },
+} as const);
+
+/** Expired peer documents the sweep removes, by shape (the others have `expires` or no fixed lifetime field). */
+export function expiredPeerFilter(shape: PeerShape, now: Date, ttlMs: number): Document | undefined {
+  if (shape === 'sid') return { ...FLAT_PEER_DOCUMENT, sid: { $exists: true }, ttl: { $lte: now } };
+  if (shape === 'flat')
+    return { ...FLAT_PEER_DOCUMENT, sid: { $exists: false }, createdAt: { $lte: new Date(now.getTime() - ttlMs) } };
+  return undefined;
+}
 
 /** connect-mongo's `crypto: { secret, ...kruptein options }`: its envelopes, read and written with kruptein itself. */
 export interface KrupteinOptions {

@@ -8,8 +8,8 @@
  * Writes still filter by a plain `{ _id }`, the one filter every server (FerretDB 1.x
  * included) resolves by index, and let the update itself fail on a tombstone.
  */
-import type { Collection, Document, UpdateFilter } from 'mongodb';
-import type { SessionDocument } from './document';
+import type { Collection, Document, Filter, UpdateFilter } from 'mongodb';
+import type { DocumentKey, SessionDocument } from './document';
 import { ServerCode, serverCodeOf } from './server-codes';
 
 /** Owner queries skip tombstones. */
@@ -40,11 +40,11 @@ export function tombstoneUpdate(now: Date): UpdateFilter<SessionDocument> {
  */
 export async function updateLive(
   col: Collection<SessionDocument>,
-  documentId: string,
+  documentId: DocumentKey,
   update: UpdateFilter<SessionDocument>,
 ): Promise<number> {
   try {
-    return (await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
+    return (await col.updateOne(byKey(documentId), { ...update, ...REFUSE_TOMBSTONE })).matchedCount;
   } catch (error) {
     const code = serverCodeOf(error);
     if (code !== ServerCode.TypeMismatch && code !== ServerCode.PathNotViable) throw error;
@@ -52,12 +52,20 @@ export async function updateLive(
   }
 }
 
-/** Live sessions: not expired, not revoked. */
+/**
+ * Live sessions: not expired, not revoked. Peer documents without `expires` (their lifetime is
+ * another field) are let through: decoding checks their expiry.
+ */
 export function liveFilter(filter: Document): Document {
-  return { ...filter, expires: { $gt: new Date() }, ...NOT_REVOKED };
+  return { ...filter, $or: [{ expires: { $gt: new Date() } }, { expires: { $exists: false } }], ...NOT_REVOKED };
 }
 
 /** A tombstone still in force. */
 export function liveTombstone(now: Date): Document {
   return { revoked: true, expires: { $gt: now } };
+}
+
+/** The filter for one document by `_id` (an ObjectId only for koa-generic-session-mongo's documents). */
+export function byKey(documentId: DocumentKey): Filter<SessionDocument> {
+  return { _id: documentId } as Filter<SessionDocument>;
 }

@@ -25,7 +25,7 @@ import { InvalidArgumentError, type MongoSessionError, SerializationError, descr
 import { IndexKeeper } from './maintenance';
 import { checkId, checkOwner, expiryOf } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
-import { PEER_SHAPES, peerShapeOf, type PeerShape } from './peers';
+import { expiredPeerFilter, FLAT_PEER_DOCUMENT, PEER_SHAPES, peerSessionId, peerShapeOf, type PeerShape } from './peers';
 import { warnOnce } from './forward-events';
 import { globalState } from './registry';
 import { NOT_REVOKED, liveFilter, tombstoneUpdate, updateLive } from './revocation';
@@ -67,6 +67,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   #newShape: PeerShape | undefined;
   /** Settles once the collection was looked at for peer documents (new sessions wait for it). */
   readonly #peerShapeKnown: Promise<unknown>;
+  /** The peer shapes the collection may hold: the sweep removes their expired documents. */
+  readonly #peerShapes = new Set<PeerShape>();
 
   constructor(options: SessionStoreOptions<Body>) {
     super();
@@ -79,9 +81,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       warn: (warning) => this.#warn(warning),
       newShape: () => this.#newShape,
       peerShapeKnown: () => this.#peerShapeKnown,
+      findsBySid: () => this.#peerShapes.has('sid'),
     });
     const { peerFormat, adoptPeerDocuments } = this.options;
     this.#newShape = peerFormat && !adoptPeerDocuments ? PEER_SHAPES[peerFormat] : undefined;
+    if (peerFormat) this.#peerShapes.add(PEER_SHAPES[peerFormat]);
     const { connection, databaseName, selectionTimeoutMs } = this.options;
     this.#connection = new StoreConnection(connection, databaseName, selectionTimeoutMs, {
       onConnect: () => this.#onConnect(),
@@ -197,7 +201,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#operations.run('read the session', async (col) => {
         checkId(id);
-        const doc = await col.findOne({ _id: this.#codec.documentId(id) }, READ_OPTIONS);
+        const doc = await this.#find(col, id);
         return this.#issue(doc ? this.#codec.decode(doc, id) : null);
       }),
       callback,
@@ -215,10 +219,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('read the session', async (col) => {
         checkId(id);
         const documentId = this.#codec.documentId(id);
-        const doc = await col.findOne({ _id: documentId }, READ_OPTIONS);
+        const doc = await this.#find(col, id);
         const loaded = doc ? this.#codec.decode(doc, id) : null;
         if (loaded) return this.#issue(loaded);
-        const revokedAt = doc?.['revoked'] === true && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
+        const ownTombstone = doc?.['_id'] === documentId && doc['revoked'] === true;
+        const revokedAt = ownTombstone && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
         return this.#issue({
           session: null,
           snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }),
@@ -226,6 +231,19 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       }),
       callback,
     );
+  }
+
+  /**
+   * The document of a session: by `_id`, the one lookup on the hot path; when the collection
+   * may hold koa-generic-session-mongo's documents, which sit under an ObjectId, a miss is
+   * looked up once more by their `sid` (indexed by that store).
+   */
+  async #find(col: Collection<SessionDocument>, id: string): Promise<Document | null> {
+    const doc = await col.findOne({ _id: this.#codec.documentId(id) }, READ_OPTIONS);
+    if (doc) return doc;
+    await this.#peerShapeKnown;
+    if (!this.#peerShapes.has('sid')) return null;
+    return col.findOne({ sid: id, v: { $exists: false } } as Document, READ_OPTIONS);
   }
 
   /**
@@ -250,7 +268,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** The live documents this store can read, decoded one at a time. */
   async *#readable(col: Collection<SessionDocument>, filter: Document): AsyncGenerator<LoadedSession<Body>> {
     for await (const doc of col.find(liveFilter(filter), READ_OPTIONS)) {
-      const loaded = typeof doc._id === 'string' ? this.#codec.decode(doc, doc._id) : null;
+      const id = peerSessionId(doc) ?? (typeof doc._id === 'string' ? doc._id : undefined);
+      const loaded = id === undefined ? null : this.#codec.decode(doc, id);
       if (loaded) yield loaded;
     }
   }
@@ -398,7 +417,12 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#operations.run('destroy sessions by owner', COLLECTION_WIDE, async (col) => {
         const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
-        const revoke = () => col.updateMany(filter, tombstoneUpdate(new Date()));
+        // Flat peer documents are deleted: a tombstone would keep body keys their store still reads.
+        const revoke = async () => ({
+          modifiedCount:
+            (await col.deleteMany({ ...filter, ...FLAT_PEER_DOCUMENT } as Document)).deletedCount +
+            (await col.updateMany(filter, tombstoneUpdate(new Date()))).modifiedCount,
+        });
         // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
         // of this process put a revoked body back: revoke again once the writes in flight
         // when revocation began, and those started during it, have settled.
@@ -419,23 +443,36 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   /**
    * While the collection holds another store's documents, new sessions are written in
-   * that store's shape too, so switching back to it keeps them (see peers.ts).
+   * that store's shape too, so switching back to it keeps them (see peers.ts). A `sid`
+   * index, or one such document, says koa-generic-session-mongo's documents may be here.
    */
   async #detectPeerShape(): Promise<void> {
-    if (this.options.peerFormat || this.options.adoptPeerDocuments) return;
     const col = await this.#connection.collection<SessionDocument>(this.options.collection);
+    const indexes = await col
+      .listIndexes()
+      .toArray()
+      .catch(() => [] as Document[]);
+    if (indexes.some((index) => index['key']?.['sid'] !== undefined)) this.#peerShapes.add('sid');
     const doc = await col.findOne({ v: { $exists: false }, revoked: { $exists: false } } as Document, {
-      projection: { session: 1, blob: 1, v: 1 },
+      projection: { session: 1, blob: 1, v: 1, sid: 1, ttl: 1, createdAt: 1, expires: 1 },
     });
-    this.#newShape = doc ? peerShapeOf(doc) : undefined;
+    const shape = doc ? peerShapeOf(doc) : undefined;
+    if (shape) this.#peerShapes.add(shape);
+    if (!this.options.peerFormat && !this.options.adoptPeerDocuments) this.#newShape = shape;
   }
 
   /** Deletes expired documents now; what the interval sweep runs. Resolves to the number deleted. */
   sweepExpired(callback?: Callback<number>): Promise<number> {
     return withCallback(
       this.#operations.run('remove expired sessions', COLLECTION_WIDE, async (col) => {
-        const result = await col.deleteMany({ expires: { $lte: new Date() } });
-        return result.deletedCount;
+        const now = new Date();
+        let deleted = (await col.deleteMany({ expires: { $lte: now } })).deletedCount;
+        // Peers' documents whose lifetime is another field (their own TTL index is often refused or missing).
+        for (const shape of this.#peerShapes) {
+          const expired = expiredPeerFilter(shape, now, this.options.ttlMs);
+          if (expired) deleted += (await col.deleteMany(expired)).deletedCount;
+        }
+        return deleted;
       }),
       callback,
     );

@@ -3,14 +3,14 @@
  * formats), in a peer's shape, or blind (insert / upsert), and what each outcome means
  * (a dropped write after a destroy or revocation, another store's unique index).
  */
-import type { Collection, UpdateFilter } from 'mongodb';
+import type { Collection, Document, UpdateFilter } from 'mongodb';
 import type { DocumentCodec, SessionDocument, SessionSnapshot } from './document';
 import { encodedEqual, type EncodedBody } from './encoding';
 import { OperationError, WarningCode } from './errors';
 import { expiryOf } from './limits';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
-import { PEER_ONLY_FIELDS, touchPeer, type PeerShape } from './peers';
-import { REFUSE_TOMBSTONE, liveTombstone, updateLive } from './revocation';
+import { keepsShape, peerOnlyFields, stampsCreatedAt, touchPeer, type PeerShape } from './peers';
+import { NOT_REVOKED, REFUSE_TOMBSTONE, byKey, liveTombstone, updateLive } from './revocation';
 import { ServerCode, duplicateKeyIndex, serverCodeOf } from './server-codes';
 import { diffBody, touchNotDue, type WriteOptions } from './write-plan';
 
@@ -25,6 +25,8 @@ export interface WriterContext<Body extends object> {
   newShape(): PeerShape | undefined;
   /** Settles once the collection was looked at for peer documents. */
   peerShapeKnown(): Promise<unknown>;
+  /** Whether koa-generic-session-mongo's documents (found by `sid`) may be in the collection. */
+  findsBySid(): boolean;
 }
 
 export class SessionWriter<Body extends object = SessionData> {
@@ -34,6 +36,7 @@ export class SessionWriter<Body extends object = SessionData> {
   readonly #warn: WriterContext<Body>['warn'];
   readonly #newShape: WriterContext<Body>['newShape'];
   readonly #peerShapeKnown: WriterContext<Body>['peerShapeKnown'];
+  readonly #findsBySid: WriterContext<Body>['findsBySid'];
 
   constructor(context: WriterContext<Body>) {
     this.#options = context.options;
@@ -42,6 +45,7 @@ export class SessionWriter<Body extends object = SessionData> {
     this.#warn = context.warn;
     this.#newShape = context.newShape;
     this.#peerShapeKnown = context.peerShapeKnown;
+    this.#findsBySid = context.findsBySid;
   }
 
   /** Whether a touch through this snapshot can be skipped (see {@link touchNotDue}). */
@@ -61,15 +65,19 @@ export class SessionWriter<Body extends object = SessionData> {
     if (expires.getTime() <= Date.now()) return this.delete(col, id);
     const given = opts?.snapshot?.id === id ? opts.snapshot : undefined;
     const now = new Date();
-    if (given?.format === 'absent')
-      return this.#saveOverAbsent(col, id, given, this.#newUpdate(session, stored, given.documentId, owner, expires, now), now);
+    if (given?.format === 'absent') {
+      // An absent snapshot names the session's own document (see SessionStore.read).
+      const { update, shape } = this.#newUpdate(id, session, stored, given.documentId as string, owner, expires, now);
+      return this.#saveOverAbsent(col, id, given, update, stampsCreatedAt(shape) ? now : undefined);
+    }
     const snapshot = given;
-    if (snapshot?.peerShape && !this.#options.adoptPeerDocuments) {
+    const peerShape = snapshot?.peerShape;
+    if (peerShape && !this.#options.adoptPeerDocuments && keepsShape(peerShape, session)) {
       // Kept in its peer's shape, so switching back to that store still reads it.
       const matched = await updateLive(
         col,
         snapshot.documentId,
-        this.#codec.peerUpdate(snapshot.peerShape, session, owner, expires, now),
+        this.#codec.peerUpdate(peerShape, session, snapshot.stored as object, id, owner, expires, now),
       );
       if (matched > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
@@ -87,41 +95,62 @@ export class SessionWriter<Body extends object = SessionData> {
     ) {
       return this.touch(col, snapshot, expires, opts?.touchAfterMs);
     }
-    const documentId = snapshot?.documentId ?? this.#codec.documentId(id);
+    if (snapshot && typeof snapshot.documentId !== 'string') {
+      // A koa-generic-session-mongo document under an ObjectId: adopted under the session's own id.
+      return this.#adoptMoved(col, id, snapshot, stored, owner, expires, now);
+    }
+    const documentId = (snapshot?.documentId as string | undefined) ?? this.#codec.documentId(id);
     if (snapshot) {
       // Read before: rewrite whole (another format, or a peer document adopted), never upsert.
       const update = this.#codec.wholeUpdate(stored, documentId, owner, expires, now);
-      if (snapshot.peerShape) {
+      if (peerShape) {
         update.$set = { ...update.$set, createdAt: snapshot.createdAt ?? now };
-        update.$unset = { ...update.$unset, ...PEER_ONLY_FIELDS };
+        update.$unset = { ...update.$unset, ...peerOnlyFields(peerShape, snapshot.stored as object) };
       }
       const matched = await updateLive(col, documentId, update);
       if (matched > 0) snapshot.owner = owner;
       return this.#afterRelativeWrite(matched, snapshot, expires, 'update');
     }
     await this.#peerShapeKnown();
-    return this.#saveBlind(
-      col,
-      id,
-      documentId,
-      this.#newUpdate(session, stored, documentId, owner, expires, now),
-      now,
-      opts?.isNew === true,
-    );
+    const { update, shape } = this.#newUpdate(id, session, stored, documentId, owner, expires, now);
+    return this.#saveBlind(col, id, documentId, update, stampsCreatedAt(shape) ? now : undefined, opts?.isNew === true);
   }
 
-  /** A new session's document: ours, or the peer shape the collection is kept in. */
+  /**
+   * Adopting a document whose `_id` is not the session's (koa-generic-session-mongo's ObjectId):
+   * it is removed, unless revoked or gone since it was read, and the session written anew.
+   */
+  async #adoptMoved(
+    col: Collection<SessionDocument>,
+    id: string,
+    snapshot: SessionSnapshot,
+    stored: unknown,
+    owner: string | undefined,
+    expires: Date,
+    now: Date,
+  ): Promise<void> {
+    const removed = await col.deleteOne({ ...byKey(snapshot.documentId), ...NOT_REVOKED });
+    if (removed.deletedCount === 0) return this.#writeAfterDestroy();
+    const documentId = this.#codec.documentId(id);
+    const update = this.#codec.wholeUpdate(stored, documentId, owner, expires, now);
+    await this.#saveBlind(col, id, documentId, update, snapshot.createdAt ?? now, true);
+  }
+
+  /** A new session's document: ours, or the peer shape the collection is kept in (when the body fits it). */
   #newUpdate(
+    id: string,
     session: Body,
     stored: unknown,
     documentId: string,
     owner: string | undefined,
     expires: Date,
     now: Date,
-  ): UpdateFilter<SessionDocument> {
-    return this.#newShape()
-      ? this.#codec.peerUpdate(this.#newShape()!, session, owner, expires, now)
-      : this.#codec.wholeUpdate(stored, documentId, owner, expires, now);
+  ): { update: UpdateFilter<SessionDocument>; shape: PeerShape | undefined } {
+    const shape = this.#newShape();
+    if (shape && keepsShape(shape, session)) {
+      return { update: this.#codec.peerUpdate(shape, session, undefined, id, owner, expires, now), shape };
+    }
+    return { update: this.#codec.wholeUpdate(stored, documentId, owner, expires, now), shape: undefined };
   }
 
   /**
@@ -133,19 +162,22 @@ export class SessionWriter<Body extends object = SessionData> {
     id: string,
     snapshot: SessionSnapshot,
     update: UpdateFilter<SessionDocument>,
-    now: Date,
+    createdAt: Date | undefined,
   ): Promise<void> {
     if (snapshot.revokedAt) {
-      const result = await col.updateOne(
-        { _id: snapshot.documentId, revoked: true, revokedAt: snapshot.revokedAt },
-        { $set: { ...update.$set, createdAt: now }, $unset: { ...update.$unset, revoked: '', revokedAt: '' } },
-      );
+      const $set = { ...update.$set, ...(createdAt ? { createdAt } : {}) };
+      // A tombstone's null `session` goes too when the new session is in a flat peer shape.
+      const $unset = { ...update.$unset, revoked: '', revokedAt: '', ...('session' in $set ? {} : { session: '' }) };
+      const result = await col.updateOne({ ...byKey(snapshot.documentId), revoked: true, revokedAt: snapshot.revokedAt }, {
+        $set,
+        $unset,
+      } as UpdateFilter<SessionDocument>);
       if (result.matchedCount > 0) {
         this.#emit('create', id);
         return;
       }
     }
-    return this.#saveBlind(col, id, snapshot.documentId, update, now, true);
+    return this.#saveBlind(col, id, snapshot.documentId as string, update, createdAt, true);
   }
 
   /** A write with nothing read before: insert or upsert, never over a live tombstone. */
@@ -154,12 +186,15 @@ export class SessionWriter<Body extends object = SessionData> {
     id: string,
     documentId: string,
     update: UpdateFilter<SessionDocument>,
-    now: Date,
+    createdAt: Date | undefined,
     isNew: boolean,
   ): Promise<void> {
+    const now = new Date();
+    // koa-generic-session-mongo's shape has no `createdAt`: it would read one as a body key.
+    const $setOnInsert = createdAt ? { createdAt } : {};
     if (isNew) {
       try {
-        await col.insertOne({ ...(update.$set as SessionDocument), _id: documentId, createdAt: now });
+        await col.insertOne({ ...(update.$set as SessionDocument), _id: documentId, ...$setOnInsert });
         this.#emit('create', id);
         return;
       } catch (error) {
@@ -167,11 +202,7 @@ export class SessionWriter<Body extends object = SessionData> {
       }
     }
     try {
-      const result = await col.updateOne(
-        { _id: documentId },
-        { ...update, ...REFUSE_TOMBSTONE, $setOnInsert: { createdAt: now } },
-        { upsert: true },
-      );
+      const result = await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE, $setOnInsert }, { upsert: true });
       this.#emit(result.upsertedCount > 0 ? 'create' : 'update', id);
       return;
     } catch (error) {
@@ -182,7 +213,7 @@ export class SessionWriter<Body extends object = SessionData> {
       // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
       const result = await col.updateOne(
         { _id: documentId, $nor: [liveTombstone(now)] },
-        { ...update, $unset: { ...update.$unset, revoked: '', revokedAt: '' }, $setOnInsert: { createdAt: now } },
+        { ...update, $unset: { ...update.$unset, revoked: '', revokedAt: '' }, $setOnInsert },
         { upsert: true },
       );
       this.#emit(result.upsertedCount > 0 ? 'create' : 'update', id);
@@ -234,7 +265,7 @@ export class SessionWriter<Body extends object = SessionData> {
     expires: Date,
     opts: WriteOptions | undefined,
   ): Promise<void> {
-    const documentId = snapshot.documentId;
+    const documentId = snapshot.documentId as string; // a document in our format: the session's own key
     const diff = diffBody(snapshot.stored as EncodedBody, next, opts?.lazyKeys);
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
@@ -271,6 +302,7 @@ export class SessionWriter<Body extends object = SessionData> {
   async touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.touchNotDue(snapshot, expires, touchAfterMs)) return;
     const fields = snapshot.peerShape ? touchPeer(snapshot.peerShape, expires, new Date()) : { expires };
+    if (!fields) return; // MongoSess's lifetime never slides
     const matched = await updateLive(col, snapshot.documentId, { $set: fields });
     this.#afterRelativeWrite(matched, snapshot, expires, 'touch');
   }
@@ -290,6 +322,8 @@ export class SessionWriter<Body extends object = SessionData> {
 
   async delete(col: Collection<SessionDocument>, id: string): Promise<void> {
     await col.deleteOne({ _id: this.#codec.documentId(id) });
+    // koa-generic-session-mongo's own documents sit under an ObjectId, found by `sid`.
+    if (this.#findsBySid()) await col.deleteMany({ sid: id } as Document);
     this.#emit('destroy', id);
   }
 }

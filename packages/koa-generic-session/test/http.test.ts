@@ -42,7 +42,15 @@ async function start(
   sessionOptions: Partial<SessionOptions> = {},
   storeUri = uri,
 ): Promise<Running> {
-  const store = new MongoDBStore({ uri: storeUri, collection, connectionOptions: { serverSelectionTimeoutMS: 1000 } });
+  // Outages are found in 1 s; the operation deadline is looser than that off the proxy, so 50 writes
+  // queued on one session still finish on a loaded machine.
+  const operationTimeoutMs = storeUri === uri ? 15_000 : undefined;
+  const store = new MongoDBStore({
+    uri: storeUri,
+    collection,
+    connectionOptions: { serverSelectionTimeoutMS: 1000 },
+    ...(operationTimeoutMs ? { operationTimeoutMs } : {}),
+  });
   const app = new KoaImpl();
   app.keys = ['a secret', 'an older secret'];
   app.on('error', () => undefined);

@@ -1,24 +1,18 @@
 /**
- * What a user of koa-generic-session-mongo 0.4.0 gets when this adapter takes over its
- * collection, and when they switch back. Real Koa 3 apps with koa-generic-session 2.3.1, on
- * the real koa-generic-session-mongo and on ours, taking turns on one collection:
+ * Switching from koa-generic-session-mongo 0.4.0 and back, with nobody logged out: real Koa 3
+ * apps with koa-generic-session 2.3.1, on the real koa-generic-session-mongo and on ours,
+ * taking turns on one collection:
  *
- *   koa-generic-session-mongo -> ours (its `sid_1` index in place, then dropped) -> koa-generic-session-mongo
+ *   koa-generic-session-mongo -> ours -> koa-generic-session-mongo -> ours with adoptPeerDocuments
  *
  * koa-generic-session-mongo writes `{ _id: ObjectId, sid: "koa:sess:<sid>", ...the session's
- * keys, ttl: Date }` and looks sessions up by `sid` (unique index `sid_1`). The core looks up
- * by `_id`, so these sessions are not read: their users log in again. Established here:
- *
- * 1. ours never writes into or deletes such a document: they are byte-for-byte the same after
- *    our app served their users (and wrote, touched and removed sessions of its own);
- * 2. `sid_1` left in place: on mongod, our documents have no `sid`, which the unique index
- *    counts as null, so the second one is a duplicate key and the core fails that write with an
- *    OperationError naming "sid_1"; FerretDB does not index a missing field, so there every
- *    write goes through. The test asserts whichever the server at hand is. Dropping `sid_1`
- *    (`db.sessions.dropIndex("sid_1")`) lets every write through on both;
- * 3. back on koa-generic-session-mongo, its users whose browsers still hold its cookie are
- *    logged in with their values; one who visited while ours ran lost that cookie (koa-generic-session
- *    drops a cookie whose session the store does not have) and logs in again.
+ * keys, ttl: Date }` and finds sessions by `sid` (unique index `sid_1`). The core reads these
+ * documents (a miss by `_id` is looked up by `sid` while the collection has that index) and,
+ * until `adoptPeerDocuments`, writes them back in that shape, new sessions included (`_id` is the
+ * session id, `sid` the same), so every document keeps a `sid` and the unique index never sees
+ * a missing one. Adopting moves each document, on its next write, to our format under the
+ * session id; `sid_1` is dropped first (the documented step: on mongod our documents, which
+ * have no `sid`, would be duplicates of null there).
  *
  * koa-generic-session-mongo bundles mongodb ~2.0, which cannot talk to a modern server: it
  * runs through the old-driver shim of koa-session-store's tests (it accepts any `db` with a
@@ -189,8 +183,10 @@ async function startPeer(): Promise<Running & { legacy: LegacyDb; peerErrors: Er
   return { ...running, legacy, peerErrors };
 }
 
-async function startOurs(): Promise<Running & { store: InstanceType<typeof MongoDBStore> }> {
-  const store = new MongoDBStore({ uri, collection: 'sessions' });
+async function startOurs(
+  options: { adoptPeerDocuments?: boolean } = {},
+): Promise<Running & { store: InstanceType<typeof MongoDBStore> }> {
+  const store = new MongoDBStore({ uri, collection: 'sessions', ...options });
   store.on('warning', () => undefined); // no TTL index on FerretDB: the sweep takes over
   await store.ready();
   return { ...(await start(store, () => store.close())), store };
@@ -203,125 +199,120 @@ async function visit(user: CookieClient, app: Running, path: string, status = 20
   return status === 200 ? response.json<Record<string, unknown>>() : {};
 }
 
-/** koa-generic-session-mongo's documents, as the server stores them (raw BSON). */
-const foreignBytes = async () =>
-  (await docs.find({ sid: { $exists: true } }, { raw: true, sort: { _id: 1 } }).toArray()).map((doc) =>
-    Buffer.from(doc as unknown as Uint8Array).toString('hex'),
-  );
+/** The document of one browser's session, found by the id in its cookie. */
+async function docOf(user: CookieClient): Promise<Document | null> {
+  const sid = await user.cookie('koa.sid');
+  return sid ? docs.findOne({ $or: [{ sid: `koa:sess:${sid}` }, { _id: `koa:sess:${sid}` as never }] }) : null;
+}
+
+/** A document in koa-generic-session-mongo's shape: no `v`, the keys at the top level, `sid` and `ttl`. */
+function expectPeerShape(doc: Document | null, user: string): void {
+  expect(doc).toMatchObject({
+    sid: expect.stringMatching(/^koa:sess:/),
+    user,
+    cookie: expect.any(Object),
+    ttl: expect.any(Date),
+  });
+  expect(doc!['v']).toBeUndefined();
+  expect(doc!['session']).toBeUndefined();
+  expect(doc!['createdAt']).toBeUndefined(); // it would read one as a session key
+}
 
 const table: string[] = [];
-afterAll(() =>
-  console.log(
-    `peer | users kept after switch | after switch-back | a 2nd session of ours with sid_1 in place\n${table.join('\n')}`,
-  ),
-);
+afterAll(() => console.log(`peer | users kept after switch | after switch-back | after adopting\n${table.join('\n')}`));
 
-it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo: its documents untouched, sid_1 as the server has it, its users back', async () => {
+it('koa-generic-session-mongo -> ours -> koa-generic-session-mongo -> ours adopting: every user logged in, values equal', async () => {
   const failures = trackProcessFailures();
-  const ada = new CookieClient('http://127.0.0.1/'); // visits while ours runs
-  const dave = new CookieClient('http://127.0.0.1/'); // away while ours runs
-  const bob = new CookieClient('http://127.0.0.1/'); // new, logs in on ours
-  const row = { kept: '-', back: '-', sid1: '-' };
+  const ada = new CookieClient('http://127.0.0.1/'); // logs in on the peer, counts on every store
+  const dave = new CookieClient('http://127.0.0.1/'); // logs in on the peer, away while ours runs
+  const bob = new CookieClient('http://127.0.0.1/'); // logs in on ours
+  const carol = new CookieClient('http://127.0.0.1/'); // logs in on the peer, logs out on ours
+  const kept: string[] = [];
   try {
-    // 1. On koa-generic-session-mongo: Ada and Dave log in, Ada counts.
+    // 1. On koa-generic-session-mongo.
     let peer = await startPeer();
     await visit(ada, peer, '/login/ada');
     expect(await visit(ada, peer, '/count')).toEqual({ count: 1 });
     await visit(dave, peer, '/login/dave');
-    expect(await visit(dave, peer, '/me')).toEqual(expected('dave', 0));
+    await visit(carol, peer, '/login/carol');
     const written = await docs.find().toArray();
-    expect(written).toHaveLength(2);
+    expect(written).toHaveLength(3);
     for (const doc of written) {
-      // Its shape: an ObjectId, the prefixed id in `sid`, the session's keys at the top level, `ttl`.
-      expect(doc).toMatchObject({
-        sid: expect.stringMatching(/^koa:sess:/),
-        user: expect.any(String),
-        cookie: expect.any(Object),
-        ttl: expect.any(Date),
-      });
+      expectPeerShape(doc, doc['user']);
       expect(doc['_id']?.constructor?.name).toBe('ObjectId');
-      expect(doc['v']).toBeUndefined();
     }
-    expect(await docs.indexExists('sid_1')).toBe(true);
     expect((await docs.listIndexes().toArray()).find((index) => index['name'] === 'sid_1')?.['unique']).toBe(true);
     // FerretDB refuses its TTL index on `ttl` (mongod builds it).
     expect(peer.legacy.passedOver).toEqual(onFerretDB ? ['{"ttl":1}'] : []);
     expect(peer.peerErrors).toEqual([]);
     await peer.close();
-    const before = await foreignBytes();
-    expect(before).toHaveLength(2);
+    const adaObjectId = (await docOf(ada))!['_id'];
 
-    // 2. On ours, same database and collection, sid_1 left in place.
-    const ours = await startOurs();
-    // Ada's session is not read: she is logged out.
-    const adaPeerCookie = await ada.cookie('koa.sid');
-    expect(adaPeerCookie).toBeTruthy();
-    expect(await visit(ada, ours, '/me')).toEqual({});
-    expect(await ada.cookie('koa.sid')).toBeUndefined(); // koa-generic-session dropped it
-    row.kept = '0/2';
-    // She logs in again: our first document, in our format, with no `sid`.
-    await visit(ada, ours, '/login/ada');
-    expect(await visit(ada, ours, '/count')).toEqual({ count: 1 });
-    const [adaOurs] = await docs.find({ sid: { $exists: false } }).toArray();
-    expect(adaOurs).toMatchObject({ _id: expect.stringMatching(/^koa:sess:/), v: 1, session: expect.any(Object) });
-    // Bob logs in: a second document without `sid`.
-    if (onFerretDB) {
-      // FerretDB leaves a missing field out of the unique index: no conflict. The index is
-      // live all the same: a second document with Dave's `sid` is refused.
-      await expect(docs.insertOne({ sid: written.find((doc) => doc['user'] === 'dave')!['sid'] })).rejects.toMatchObject({
-        code: 11000,
-      });
-      await visit(bob, ours, '/login/bob');
-      expect(ours.errors).toEqual([]);
-      row.sid1 = 'written (FerretDB does not index a missing sid)';
-    } else {
-      // mongod indexes a missing `sid` as null: the second such document is a duplicate key on
-      // sid_1. The core fails the write (never a silent loss) with an OperationError naming the index.
-      await visit(bob, ours, '/login/bob', 500);
-      expect(ours.errors).toHaveLength(1);
-      expect(ours.errors[0]).toMatchObject({ code: 'MONGO_SESSION_OPERATION', message: expect.stringContaining('"sid_1"') });
-      expect(ours.errors[0]!.message).toContain('dropIndex("sid_1")');
-      await expect(ours.store.set('probe', { cookie: {} })).rejects.toMatchObject({
-        message: expect.stringContaining('"sid_1"'),
-      });
-      row.sid1 = 'OperationError naming "sid_1" (HTTP 500)';
-    }
-    // The documented step: drop sid_1. Every write goes through on any server.
-    await docs.dropIndex('sid_1');
+    // 2. On ours, sid_1 in place: everyone still logged in.
+    let ours = await startOurs();
+    expect(await visit(ada, ours, '/me')).toEqual(expected('ada', 1));
+    expect(await visit(carol, ours, '/me')).toEqual(expected('carol', 0));
+    expect(await visit(ada, ours, '/count')).toEqual({ count: 2 });
+    // Written back in place, in its shape: same ObjectId, no `v`.
+    const adaDoc = await docOf(ada);
+    expectPeerShape(adaDoc, 'ada');
+    expect(adaDoc!['_id']).toEqual(adaObjectId);
+    expect(adaDoc!['count']).toBe(2);
+    // A new session on ours takes the same shape, under its own id.
     await visit(bob, ours, '/login/bob');
     expect(await visit(bob, ours, '/count')).toEqual({ count: 1 });
-    expect(await visit(bob, ours, '/me')).toEqual(expected('bob', 1));
-    expect(await visit(ada, ours, '/me')).toEqual(expected('ada', 1));
-    // A session of ours removed, and one more written: foreign documents are never in reach.
-    const carol = new CookieClient('http://127.0.0.1/');
-    await visit(carol, ours, '/login/carol');
+    const bobDoc = await docOf(bob);
+    expectPeerShape(bobDoc, 'bob');
+    expect(bobDoc!['_id']).toBe(bobDoc!['sid']);
+    // Carol logs out on ours: her document goes.
     await visit(carol, ours, '/logout');
-    expect(await ours.store.length()).toBe(2); // Ada's and Bob's: its documents are no sessions of ours
+    expect(await docs.countDocuments({ user: 'carol' })).toBe(0);
+    expect(await ours.store.length()).toBe(3); // Ada's, Dave's (theirs) and Bob's
+    expect(ours.errors).toEqual([]);
+    kept.push(`${[await visit(dave, ours, '/me'), await visit(ada, ours, '/me')].filter((me) => me['user']).length}/2`);
     await ours.close();
-    // 1. koa-generic-session-mongo's documents are byte-for-byte what they were.
-    expect(await foreignBytes()).toEqual(before);
-    expect(await docs.countDocuments({ sid: { $exists: false } })).toBe(2); // Ada's and Bob's, ours
 
-    // 3. Back on koa-generic-session-mongo.
+    // 3. Back on koa-generic-session-mongo: everyone logged in, with what ours wrote.
     peer = await startPeer();
-    // It makes sid_1 again at start-up. On mongod our two documents (no `sid`) are duplicates
-    // of null there: the build fails and it emits `error` (an unhandled one without a listener);
-    // it still serves its sessions. On FerretDB the index is made.
-    if (onFerretDB) expect(peer.peerErrors).toEqual([]);
-    else expect(peer.peerErrors).toEqual([expect.objectContaining({ code: 11000 })]);
-    // Dave, away while ours ran, still holds its cookie: logged in, same values, counting on.
+    expect(peer.peerErrors).toEqual([]); // sid_1 rebuilt: every document has a `sid`
+    expect(await visit(ada, peer, '/me')).toEqual(expected('ada', 2));
     expect(await visit(dave, peer, '/me')).toEqual(expected('dave', 0));
-    expect(await visit(dave, peer, '/count')).toEqual({ count: 1 });
-    // Ada's browser holds the cookie of her session on ours, which it does not read.
-    expect(await visit(ada, peer, '/me')).toEqual({});
-    row.back = '1/2 (the one away during the switch; the other lost its cookie on ours)';
+    expect(await visit(bob, peer, '/me')).toEqual(expected('bob', 1));
+    expect(await visit(carol, peer, '/me')).toEqual({}); // logged out on ours: logged out here
+    expect(await visit(ada, peer, '/count')).toEqual({ count: 3 });
+    expect(await visit(bob, peer, '/count')).toEqual({ count: 2 });
+    kept.push('3/3');
     await peer.close();
+
+    // 4. Ours with adoptPeerDocuments, sid_1 dropped first (the documented last step).
+    await docs.dropIndex('sid_1');
+    ours = await startOurs({ adoptPeerDocuments: true });
+    expect(await visit(ada, ours, '/count')).toEqual({ count: 4 });
+    expect(await visit(bob, ours, '/count')).toEqual({ count: 3 });
+    expect(await visit(dave, ours, '/count')).toEqual({ count: 1 });
+    for (const [user, name, count] of [
+      [ada, 'ada', 4],
+      [bob, 'bob', 3],
+      [dave, 'dave', 1],
+    ] as const) {
+      expect(await visit(user, ours, '/me')).toEqual(expected(name, count));
+      const doc = await docOf(user);
+      // Ours now: under the session id, the body in `session`, nothing of the peer's shape left.
+      expect(typeof doc!['_id']).toBe('string');
+      expect(doc).toMatchObject({ v: 1, session: expect.any(Object), expires: expect.any(Date) });
+      for (const field of ['sid', 'ttl', 'user', 'count', 'cookie']) expect(doc![field]).toBeUndefined();
+    }
+    expect(await docs.countDocuments({ sid: { $exists: true } })).toBe(0);
+    expect(await ours.store.length()).toBe(3);
+    expect(ours.errors).toEqual([]);
+    kept.push('3/3');
+    await ours.close();
     expect(failures.unhandledRejections).toEqual([]);
     expect(failures.uncaughtExceptions).toEqual([]);
   } finally {
     failures.stop();
     table.push(
-      `koa-generic-session-mongo 0.4.0 (through the old-driver shim) | ${row.kept} (not read) | ${row.back} | ${row.sid1}`,
+      `koa-generic-session-mongo 0.4.0 (through the old-driver shim) | ${kept[0] ?? '-'} | ${kept[1] ?? '-'} | ${kept[2] ?? '-'}`,
     );
   }
 });
