@@ -16,6 +16,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)sx?$': swc },
   moduleNameMapper: {
     '^@mongo-session/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@mongo-session/core/adapter-exports$': '<rootDir>/packages/core/src/adapter-exports.ts',
     '^@mongo-session/test-utils$': '<rootDir>/packages/test-utils/src/index.ts',
     '^@mongo-session/test-utils/(.*)$': '<rootDir>/packages/test-utils/src/$1',
     // Adapters are tested from source; their packed builds are tested by each package's packaging test.

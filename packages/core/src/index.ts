@@ -12,21 +12,10 @@ export type {
   StoredSession,
   WriteOptions,
 } from './store';
-export {
-  ErrorCode,
-  WarningCode,
-  MongoSessionError,
-  InvalidOptionError,
-  InvalidSessionIdError,
-  InvalidArgumentError,
-  ConnectionError,
-  OperationError,
-  SerializationError,
-  StoreClosedError,
-  isMongoSessionError,
-} from './errors';
+// The error tree, codes, closeAll and hashSessionId: listed once, in the module every adapter re-exports.
+export * from './adapter-exports';
+export { isMongoSessionError } from './errors';
 export type { MongoSessionErrorOptions } from './errors';
-export { hashSessionId } from './crypto';
 export { DEFAULTS, OPTION_NAMES, defaultTouchAfterMs } from './options';
 export { mapLegacyClientOptions } from './connection-options';
 export type {
@@ -47,6 +36,5 @@ export { encodeBody, decodeBody, escapeKey, unescapeKey, MAX_DEPTH } from './enc
 export type { EncodedBody } from './encoding';
 export { withCallback, splitCallback } from './callback';
 export type { Callback } from './callback';
-export { closeAll } from './close-all';
 export { addOwnerMethods, ownerMethods } from './owner-methods';
 export type { OwnerMethods } from './owner-methods';

@@ -48,3 +48,35 @@ describe('the built package', () => {
     expect(afterCloseAll).toBe('0');
   });
 });
+
+describe('@mongo-session/core/adapter-exports (what every adapter re-exports)', () => {
+  it.each([
+    ['import', `import * as main from '@mongo-session/core'; import * as sub from '@mongo-session/core/adapter-exports';`],
+    [
+      'require',
+      `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);
+       const main = require('@mongo-session/core'); const sub = require('@mongo-session/core/adapter-exports');`,
+    ],
+  ])(
+    'holds every error class and code map of the main entry, closeAll and hashSessionId, the very same objects (%s)',
+    (_, load) => {
+      const output = run(`
+      ${load}
+      const names = Object.keys(sub).filter((name) => name !== 'default' && name !== 'module.exports');
+      const required = Object.keys(main).filter((name) => {
+        const value = main[name];
+        const errorClass = typeof value === 'function' && (value === Error || value.prototype instanceof Error);
+        return errorClass || (/Code$/.test(name) && typeof value === 'object');
+      });
+      console.log(JSON.stringify({
+        missing: [...required, 'closeAll', 'hashSessionId'].filter((name) => !names.includes(name)),
+        notTheMainEntrys: names.filter((name) => sub[name] !== main[name]),
+        errorClasses: required.filter((name) => name.endsWith('Error')).length,
+      }));
+    `);
+      const result = JSON.parse(output.split('\n').pop()!);
+      expect(result).toEqual({ missing: [], notTheMainEntrys: [], errorClasses: expect.any(Number) });
+      expect(result.errorClasses).toBeGreaterThanOrEqual(8);
+    },
+  );
+});

@@ -14,18 +14,7 @@ import type {
   StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
-declare const connectMongoDBSession: ConnectMongoDBSession & {
-  readonly ErrorCode: typeof import('../dist/impl.cjs').ErrorCode;
-  readonly MongoSessionError: typeof import('../dist/impl.cjs').MongoSessionError;
-  readonly InvalidOptionError: typeof import('../dist/impl.cjs').InvalidOptionError;
-  readonly InvalidArgumentError: typeof import('../dist/impl.cjs').InvalidArgumentError;
-  readonly ConnectionError: typeof import('../dist/impl.cjs').ConnectionError;
-  readonly OperationError: typeof import('../dist/impl.cjs').OperationError;
-  readonly SerializationError: typeof import('../dist/impl.cjs').SerializationError;
-  readonly StoreClosedError: typeof import('../dist/impl.cjs').StoreClosedError;
-  readonly closeAll: typeof import('../dist/impl.cjs').closeAll;
-  readonly hashSessionId: typeof import('../dist/impl.cjs').hashSessionId;
-};
+declare const connectMongoDBSession: ConnectMongoDBSession & typeof import('@mongo-session/core/adapter-exports');
 
 declare namespace connectMongoDBSession {
   type MongoStore = _MongoStore;

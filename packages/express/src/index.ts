@@ -277,18 +277,7 @@ factory.default = factory;
 
 export default factory;
 export { factory as connectMongoDBSession };
-export {
-  ErrorCode,
-  WarningCode,
-  InvalidSessionIdError,
-  MongoSessionError,
-  InvalidOptionError,
-  InvalidArgumentError,
-  ConnectionError,
-  OperationError,
-  SerializationError,
-  StoreClosedError,
-  closeAll,
-  hashSessionId,
-} from '@mongo-session/core';
+// The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
+export * from '@mongo-session/core/adapter-exports';
 export type { Callback, SessionData, SessionStoreOptions, StoreEventMap, StoredSession } from '@mongo-session/core';
+export type { ConnectMongoCrypto, ConnectMongoOptions } from './connect-mongo';

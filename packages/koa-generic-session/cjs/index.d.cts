@@ -6,7 +6,7 @@ import type {
   StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
-declare const MongoDBStore: MongoDBStoreConstructor & Pick<typeof import('../dist/impl.cjs'), 'ErrorCode' | 'WarningCode' | 'MongoSessionError' | 'InvalidOptionError' | 'InvalidSessionIdError' | 'InvalidArgumentError' | 'ConnectionError' | 'OperationError' | 'SerializationError' | 'StoreClosedError' | 'closeAll' | 'hashSessionId'> & {
+declare const MongoDBStore: MongoDBStoreConstructor & typeof import('@mongo-session/core/adapter-exports') & {
   readonly MongoDBStore: MongoDBStoreConstructor;
   readonly default: MongoDBStoreConstructor;
 };

@@ -170,17 +170,4 @@ export default MongoDBStore;
 export type { StoredSession } from '@mongo-session/core';
 
 // The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
-export {
-  ErrorCode,
-  WarningCode,
-  MongoSessionError,
-  InvalidOptionError,
-  InvalidSessionIdError,
-  InvalidArgumentError,
-  ConnectionError,
-  OperationError,
-  SerializationError,
-  StoreClosedError,
-  closeAll,
-  hashSessionId,
-} from '@mongo-session/core';
+export * from '@mongo-session/core/adapter-exports';

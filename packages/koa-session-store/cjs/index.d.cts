@@ -6,7 +6,7 @@ import type {
   StoredSession as _StoredSession,
 } from '../dist/impl.cjs';
 
-declare const koaSessionStore: Pick<typeof import('../dist/impl.cjs'), 'ErrorCode' | 'WarningCode' | 'MongoSessionError' | 'InvalidOptionError' | 'InvalidSessionIdError' | 'InvalidArgumentError' | 'ConnectionError' | 'OperationError' | 'SerializationError' | 'StoreClosedError' | 'closeAll' | 'hashSessionId'> & {
+declare const koaSessionStore: typeof import('@mongo-session/core/adapter-exports') & {
   readonly create: typeof _create;
   readonly closeConnections: typeof _closeConnections;
   readonly default: { readonly create: typeof _create; readonly closeConnections: typeof _closeConnections };

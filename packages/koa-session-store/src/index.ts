@@ -210,17 +210,4 @@ export default { create, closeConnections };
 export type { StoreEventMap, StoredSession } from '@mongo-session/core';
 
 // The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
-export {
-  ErrorCode,
-  WarningCode,
-  MongoSessionError,
-  InvalidOptionError,
-  InvalidSessionIdError,
-  InvalidArgumentError,
-  ConnectionError,
-  OperationError,
-  SerializationError,
-  StoreClosedError,
-  closeAll,
-  hashSessionId,
-} from '@mongo-session/core';
+export * from '@mongo-session/core/adapter-exports';

@@ -145,17 +145,4 @@ export default createStore;
 export type { SessionData, StoreEventMap, StoredSession } from '@mongo-session/core';
 
 // The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
-export {
-  ErrorCode,
-  WarningCode,
-  MongoSessionError,
-  InvalidOptionError,
-  InvalidSessionIdError,
-  InvalidArgumentError,
-  ConnectionError,
-  OperationError,
-  SerializationError,
-  StoreClosedError,
-  closeAll,
-  hashSessionId,
-} from '@mongo-session/core';
+export * from '@mongo-session/core/adapter-exports';

@@ -9,7 +9,7 @@ import type {
   StoredSession as StoredSessionType,
 } from '../dist/impl.cjs';
 
-declare const MongoSess: MongoSessFunction & Pick<typeof import('../dist/impl.cjs'), 'ErrorCode' | 'WarningCode' | 'MongoSessionError' | 'InvalidOptionError' | 'InvalidSessionIdError' | 'InvalidArgumentError' | 'ConnectionError' | 'OperationError' | 'SerializationError' | 'StoreClosedError' | 'closeAll' | 'hashSessionId'>;
+declare const MongoSess: MongoSessFunction & typeof import('@mongo-session/core/adapter-exports');
 
 declare namespace MongoSess {
   export type Session = SessionClass;

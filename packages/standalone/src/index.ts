@@ -440,17 +440,4 @@ export type { Callback, SessionData, StoredSession };
 export default MongoSess;
 
 // The core's error tree, warning codes and helpers, from every adapter (CommonJS too).
-export {
-  ErrorCode,
-  WarningCode,
-  MongoSessionError,
-  InvalidOptionError,
-  InvalidSessionIdError,
-  InvalidArgumentError,
-  ConnectionError,
-  OperationError,
-  SerializationError,
-  StoreClosedError,
-  closeAll,
-  hashSessionId,
-} from '@mongo-session/core';
+export * from '@mongo-session/core/adapter-exports';
