@@ -6,7 +6,7 @@
  *   GET /wait?ms=&key=    loads the session, waits `ms`, sets `key` = true, saves
  *   GET /destroy          destroys the session
  *   GET /get              the session's data keys as a JSON object (or null / {} when none)
- * Each adapter's test builds its app and calls {@link runConcurrencyScenarios};
+ * The shared concurrency suite (suites/concurrency.ts) runs it through every adapter;
  * the express test also runs it against the peer stores and prints the counts.
  */
 import { CookieClient } from './http';
@@ -38,29 +38,6 @@ async function twin(client: CookieClient, cookieNames: readonly string[]): Promi
     if (value !== undefined) await other.setCookie(name, value);
   }
   return other;
-}
-
-/**
- * Serves /set, /del and /wait on a session the framework keeps as a plain object
- * (the Koa adapters). Resolves 'destroy' for /destroy, which only the framework can do.
- */
-export async function objectSessionRoute(url: URL, session: Record<string, unknown>): Promise<'destroy' | undefined> {
-  switch (url.pathname) {
-    case '/set':
-      for (const [k, v] of url.searchParams) session[k] = v;
-      return undefined;
-    case '/del':
-      for (const k of url.searchParams.keys()) delete session[k];
-      return undefined;
-    case '/wait':
-      await sleep(Number(url.searchParams.get('ms')));
-      session[url.searchParams.get('key')!] = true;
-      return undefined;
-    case '/destroy':
-      return 'destroy';
-    default:
-      return undefined;
-  }
 }
 
 export async function runConcurrencyScenarios(baseUrl: string, cookieNames: readonly string[]): Promise<ConcurrencyCounts> {

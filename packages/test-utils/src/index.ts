@@ -22,3 +22,17 @@ export { trackProcessFailures } from './process-failures';
 export type { ProcessFailures } from './process-failures';
 export { CookieClient, closeServer, listen } from './http';
 export type { HttpResponse } from './http';
+export { koaRoute, objectRouteSession, runSharedSuites, SHARED_SUITES, sharedRoute } from './suites';
+export type {
+  AdapterDescriptor,
+  AdapterStoreBase,
+  Contract,
+  Reply,
+  RouteSession,
+  RunningApp,
+  RunSharedSuitesOptions,
+  SharedRoute,
+  SharedStoreOptions,
+  SharedSuiteName,
+  StoreOf,
+} from './suites';
