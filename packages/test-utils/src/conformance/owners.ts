@@ -4,8 +4,8 @@
  * `destroyByOwner` call, and a request that read the session before the call
  * and writes it after does not bring the session back.
  *
- * Each adapter supplies a function that starts a real app (its framework, its
- * store built with `owner: (s) => s.user`) serving the routes answered by
+ * The shared security suite (suites/security.ts) starts each adapter's real app (its
+ * framework, its store built with `owner: (s) => s.user`) serving the routes answered by
  * {@link ownerRoute}:
  *   GET /login?user=<name>   puts `user` into the session
  *   GET /whoami              the session's user, or "anonymous"
@@ -13,8 +13,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { BSON, MongoClient } from 'mongodb';
-import type { Server } from 'node:http';
-import { CookieClient, closeServer, listen } from '../http';
+import { CookieClient } from '../http';
 
 /** Secrets for the security tests (each at least 32 characters, as the core requires). */
 export const CRYPTO_SECRET = 'crypto-secret-0123456789abcdefghijklmnop';
@@ -37,19 +36,6 @@ export interface OwnerApp {
   baseUrl: string;
   store: OwnerStoreLike;
   close(): Promise<void>;
-}
-
-/** Listens on 127.0.0.1; `close` stops the server, then the store. */
-export async function hostOwnerApp(server: Server, store: OwnerStoreLike, closeStore: () => Promise<unknown>): Promise<OwnerApp> {
-  const baseUrl = await listen(server);
-  return {
-    baseUrl,
-    store,
-    async close() {
-      await closeServer(server);
-      await closeStore();
-    },
-  };
 }
 
 /** Starts a real app for one adapter whose `/slow` route waits at `gate`. */
@@ -81,19 +67,6 @@ export interface OwnerRouteSession {
   user(): string | undefined | Promise<string | undefined>;
   setUser(user: string): void | Promise<void>;
   setSlow(value: string): void | Promise<void>;
-}
-
-/** The routes' view of a session the framework keeps as a plain object (express, the Koa adapters). */
-export function objectSession(session: Record<string, unknown>): OwnerRouteSession {
-  return {
-    user: () => session['user'] as string | undefined,
-    setUser: (user) => {
-      session['user'] = user;
-    },
-    setSlow: (value) => {
-      session['slow'] = value;
-    },
-  };
 }
 
 /** Answers the scenario's routes; resolves the response text, or undefined for an unknown path. */
