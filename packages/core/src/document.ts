@@ -15,6 +15,7 @@ import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBody
 import { CorruptDocumentError, decodeBody, encodeBody, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
 import { InvalidOptionError, SerializationError, describeValue, WarningCode } from './errors';
 import { MAX_ID_LENGTH } from './limits';
+import type { DeviceRecord } from './write-plan';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import {
   decodePeer,
@@ -56,6 +57,10 @@ export interface SessionDocument {
   revokedAt?: Date;
   /** Written with `crypto`: the body is sealed even when it has no value to show it (`{}`). */
   sealed?: true;
+  /** The last write or touch (within the lazy-touch window): idle timeouts and "last seen". */
+  lastSeenAt?: Date;
+  /** What the request that created the session said about its device (write option `device`). */
+  device?: DeviceRecord;
 }
 
 /**
@@ -121,11 +126,17 @@ export interface LoadedSession<Body = SessionData> {
   snapshot: SessionSnapshot;
 }
 
-/** One entry of `all()`. */
+/** One entry of `all()` / `listByOwner()`: the session, and what a "your devices" page shows. */
 export interface StoredSession<Body = SessionData> {
   id: string;
   session: Body;
   expires: Date;
+  /** When the session was created (absent for documents another store wrote without it). */
+  createdAt?: Date;
+  /** Its last write or touch, within the lazy-touch window. */
+  lastSeenAt?: Date;
+  /** The device record it was created with (write option `device`). */
+  device?: DeviceRecord;
 }
 
 /**
@@ -369,6 +380,7 @@ export class DocumentCodec<Body extends object = SessionData> {
         ...this.sealedMark(),
         expires,
         updatedAt: now,
+        lastSeenAt: now,
         v: FORMAT_VERSION,
         ...this.ownerSet(owner),
       },

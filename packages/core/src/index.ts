@@ -4,7 +4,10 @@ export { isSessionId } from './limits';
 export { callableClass, forwardEvents, sameNames, warnOnce } from './forward-events';
 export type { ForwardedEvents } from './forward-events';
 export type {
+  DestroyByOwnerOptions,
+  DeviceRecord,
   LoadedSession,
+  PolicyEnd,
   ReadSession,
   SessionDocument,
   SessionSnapshot,

@@ -1,4 +1,5 @@
 /** The limits and checks every operation applies to its arguments, before any query. */
+import type { DeviceRecord } from './write-plan';
 import { InvalidArgumentError, InvalidOptionError, InvalidSessionIdError, describeValue } from './errors';
 
 /** Session ids and owners: at most this many characters. */
@@ -35,6 +36,39 @@ export function checkOwner(owner: unknown): string {
     );
   }
   return owner;
+}
+
+/** How much a device record may hold: it is shown on a "your devices" page, not a second session. */
+export const MAX_DEVICE_FIELDS = 16;
+export const MAX_DEVICE_VALUE_LENGTH = 512;
+
+/** Checks a device record (it comes from application code, and often from request headers). */
+export function checkDevice(device: unknown): DeviceRecord | undefined {
+  if (device === undefined) return undefined;
+  const fail = (problem: string) =>
+    new InvalidArgumentError('device', `A device record must be ${problem}; received ${describeValue(device)}.`);
+  if (
+    device === null ||
+    typeof device !== 'object' ||
+    Array.isArray(device) ||
+    Object.getPrototypeOf(device) !== Object.prototype
+  ) {
+    throw fail('a plain object');
+  }
+  const entries = Object.entries(device);
+  if (entries.length > MAX_DEVICE_FIELDS) throw fail(`an object of at most ${MAX_DEVICE_FIELDS} fields`);
+  for (const [key, value] of entries) {
+    if (key.length === 0 || key.length > 64 || key.startsWith('$') || key.includes('.')) {
+      throw fail('an object whose field names are 1 to 64 characters, without "." or a leading "$"');
+    }
+    const ok =
+      value === null ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      (typeof value === 'string' && value.length <= MAX_DEVICE_VALUE_LENGTH);
+    if (!ok) throw fail(`an object of strings (at most ${MAX_DEVICE_VALUE_LENGTH} characters), finite numbers, booleans or null`);
+  }
+  return device as DeviceRecord;
 }
 
 /** A write's expiry: `expires`, else now + `ttlMs`, else now + the store's lifetime. */

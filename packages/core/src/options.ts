@@ -140,6 +140,16 @@ export interface SessionStoreOptions<Body = SessionData> {
   /** Keep an indexed `owner` field beside each session, from this function of the body. */
   owner?: OwnerFunction<Body>;
 
+  // -- lifetime policies (see policy.ts) --
+  /** A session ends after this long without a request, whatever its cookie says. */
+  idleTimeoutMs?: number;
+  /** A session ends this long after it was created, however active. */
+  absoluteTimeoutMs?: number;
+  /** A session without an owner (nobody logged in) lives at most this long; needs `owner`. */
+  anonymousTtlMs?: number;
+  /** An owner's sessions beyond this many are revoked, oldest first, when one more is created; needs `owner`. */
+  maxSessionsPerOwner?: number;
+
   // -- switching from another session store (see the README's "Migrating") --
   /**
    * Write new sessions in this store's document shape, so that switching back to it keeps
@@ -182,6 +192,10 @@ export interface ResolvedOptions<Body = SessionData> {
   readonly crypto: { readonly secrets: readonly string[]; readonly acceptUnencrypted: boolean } | undefined;
   readonly hashSessionIds: { readonly secret: string } | undefined;
   readonly owner: OwnerFunction<Body> | undefined;
+  readonly idleTimeoutMs: number | undefined;
+  readonly absoluteTimeoutMs: number | undefined;
+  readonly anonymousTtlMs: number | undefined;
+  readonly maxSessionsPerOwner: number | undefined;
   readonly peerFormat: PeerStore | undefined;
   readonly adoptPeerDocuments: boolean;
   readonly peerCrypto: KrupteinOptions | undefined;
@@ -481,6 +495,33 @@ export const OPTIONS = Object.freeze({
     },
   },
 
+  // -- lifetime policies --
+  idleTimeoutMs: {
+    check: positiveMs,
+    doc: {
+      type: MS,
+      text: 'a session ends after this long without a request, whatever its cookie says (reads as no session, `expired` event with `idle`); see [Lifetime policies](#lifetime-policies)',
+    },
+  },
+  absoluteTimeoutMs: {
+    check: positiveMs,
+    doc: {
+      type: MS,
+      text: 'a session ends this long after its creation, however active; no touch extends it (`expired` event with `absolute`)',
+    },
+  },
+  anonymousTtlMs: {
+    check: positiveMs,
+    doc: { type: MS, text: 'the longest a session without an owner (nobody logged in) lives; needs `owner`' },
+  },
+  maxSessionsPerOwner: {
+    check: (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'a positive integer'),
+    doc: {
+      type: 'integer',
+      text: 'when a session gets an owner who then has more, the oldest are revoked (`expired` event with `evicted`); needs `owner`',
+    },
+  },
+
   // -- switching from another session store (see the README's "Switching stores") --
   peerFormat: {
     check: (v) => (typeof v === 'string' && Object.hasOwn(PEER_SHAPES, v) ? undefined : `one of ${PEER_NAMES.join(', ')}`),
@@ -580,6 +621,15 @@ export function resolveOptions<Body>(options: SessionStoreOptions<Body> | undefi
     const expected = (OPTIONS[name as keyof SessionStoreOptions] as AnyDescriptor).check(value, name);
     if (typeof expected === 'object') throw new InvalidOptionError(name, expected.message);
     if (expected !== undefined) throw invalid(name, value, expected);
+  }
+
+  for (const needsOwner of ['anonymousTtlMs', 'maxSessionsPerOwner'] as const) {
+    if (given[needsOwner] !== undefined && given['owner'] === undefined) {
+      throw new InvalidOptionError(
+        needsOwner,
+        `Option "${needsOwner}" needs the "owner" option: it applies to sessions by whether and to whom they belong.`,
+      );
+    }
   }
 
   const warnings: StoreWarning[] = [];

@@ -3,18 +3,19 @@
  * store of the object it is called on, in promise and callback style; a store that cannot be
  * had (standalone before `connect()`) rejects, never throws.
  */
-import { type Callback, withCallback } from './callback';
+import { type Callback, splitCallback, withCallback } from './callback';
 import type { StoredSession } from './document';
 import type { SessionData } from './options';
-import type { SessionStore } from './store';
+import type { DestroyByOwnerOptions, SessionStore } from './store';
 
 export interface OwnerMethods<Body extends object = SessionData> {
   /** The live sessions of one owner (option `owner`): `[{ id, session, expires }]`, ids as stored (hashed with `hashSessionIds`). */
   listByOwner(owner: string, callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]>;
   /** How many live sessions one owner has. */
   countByOwner(owner: string, callback?: Callback<number>): Promise<number>;
-  /** "Log out everywhere": revokes every session of one owner; resolves to how many. */
+  /** "Log out everywhere": revokes every session of one owner (all but `except`, with it); resolves to how many. */
   destroyByOwner(owner: string, callback?: Callback<number>): Promise<number>;
+  destroyByOwner(owner: string, options: DestroyByOwnerOptions, callback?: Callback<number>): Promise<number>;
 }
 
 /** The three methods, each on the store `storeOf` gives for `this`. */
@@ -37,8 +38,9 @@ export function ownerMethods<Self, Body extends object = SessionData>(
     countByOwner(this: Self, owner: string, callback?: Callback<number>) {
       return onStore(this, (store) => store.countByOwner(owner), callback);
     },
-    destroyByOwner(this: Self, owner: string, callback?: Callback<number>) {
-      return onStore(this, (store) => store.destroyByOwner(owner), callback);
+    destroyByOwner(this: Self, owner: string, options?: DestroyByOwnerOptions | Callback<number>, callback?: Callback<number>) {
+      const [opts, cb] = splitCallback(options, callback);
+      return onStore(this, (store) => store.destroyByOwner(owner, opts), cb);
     },
   } as OwnerMethods<Body>;
 }

@@ -23,7 +23,7 @@ import {
 } from './document';
 import { InvalidArgumentError, type MongoSessionError, SerializationError, describeValue } from './errors';
 import { IndexKeeper } from './maintenance';
-import { checkId, checkOwner, expiryOf } from './limits';
+import { checkDevice, checkId, checkOwner, expiryOf } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
 import { expiredPeerFilter, FLAT_PEER_DOCUMENT, PEER_SHAPES, peerSessionId, peerShapeOf, type PeerShape } from './peers';
 import { warnOnce } from './forward-events';
@@ -31,11 +31,20 @@ import { globalState } from './registry';
 import { NOT_REVOKED, liveFilter, tombstoneUpdate, updateLive } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
 import { SessionWriter } from './writes';
+import { SessionPolicy, type PolicyEnd } from './policy';
+import { byKey } from './revocation';
 import type { WriteOptions } from './write-plan';
 
 export { FORMAT_VERSION, SessionSnapshot } from './document';
 export type { LoadedSession, ReadSession, SessionDocument, StoredSession } from './document';
-export type { WriteOptions } from './write-plan';
+export type { DeviceRecord, WriteOptions } from './write-plan';
+export type { PolicyEnd } from './policy';
+
+/** `destroyByOwner`'s options. */
+export interface DestroyByOwnerOptions {
+  /** A session id to keep ("log out my other devices"). */
+  except?: string;
+}
 
 /** A warning event's payload. Never contains session data or session ids. */
 export type { StoreWarning };
@@ -49,6 +58,11 @@ export interface StoreEventMap {
   update: [sessionId: string];
   touch: [sessionId: string];
   destroy: [sessionId: string];
+  /**
+   * A session ended by a lifetime policy: `idle` / `absolute` when a read found it over (it
+   * reads as no session), `evicted` when `maxSessionsPerOwner` revoked it (the id as stored).
+   */
+  expired: [sessionId: string, reason: PolicyEnd];
 }
 
 export class SessionStore<Body extends object = SessionData> extends EventEmitter<StoreEventMap> {
@@ -69,11 +83,13 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   readonly #peerShapeKnown: Promise<unknown>;
   /** The peer shapes the collection may hold: the sweep removes their expired documents. */
   readonly #peerShapes = new Set<PeerShape>();
+  readonly #policy: SessionPolicy;
 
   constructor(options: SessionStoreOptions<Body>) {
     super();
     this.options = resolveOptions(options);
     this.#codec = new DocumentCodec(this.options, (warning) => this.#warn(warning));
+    this.#policy = new SessionPolicy(this.options);
     this.#writer = new SessionWriter({
       options: this.options,
       codec: this.#codec,
@@ -82,6 +98,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       newShape: () => this.#newShape,
       peerShapeKnown: () => this.#peerShapeKnown,
       findsBySid: () => this.#peerShapes.has('sid'),
+      policy: this.#policy,
     });
     const { peerFormat, adoptPeerDocuments } = this.options;
     this.#newShape = peerFormat && !adoptPeerDocuments ? PEER_SHAPES[peerFormat] : undefined;
@@ -239,11 +256,22 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
    * looked up once more by their `sid` (indexed by that store).
    */
   async #find(col: Collection<SessionDocument>, id: string): Promise<Document | null> {
-    const doc = await col.findOne({ _id: this.#codec.documentId(id) }, READ_OPTIONS);
-    if (doc) return doc;
-    await this.#peerShapeKnown;
-    if (!this.#peerShapes.has('sid')) return null;
-    return col.findOne({ sid: id, v: { $exists: false } } as Document, READ_OPTIONS);
+    let doc: Document | null = await col.findOne({ _id: this.#codec.documentId(id) }, READ_OPTIONS);
+    if (!doc) {
+      await this.#peerShapeKnown;
+      if (!this.#peerShapes.has('sid')) return null;
+      doc = await col.findOne({ sid: id, v: { $exists: false } } as Document, READ_OPTIONS);
+    }
+    return doc && this.#unlessEnded(doc, id);
+  }
+
+  /** A document whose session a lifetime policy ended reads as none (with an `expired` event). */
+  #unlessEnded(doc: Document, id: string): Document | null {
+    if (doc['revoked'] === true) return doc;
+    const reason = this.#policy.endedBy(doc, Date.now());
+    if (!reason) return doc;
+    this.emit('expired', id, reason);
+    return null;
   }
 
   /**
@@ -266,18 +294,23 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   /** The live documents this store can read, decoded one at a time. */
-  async *#readable(col: Collection<SessionDocument>, filter: Document): AsyncGenerator<LoadedSession<Body>> {
+  async *#readable(col: Collection<SessionDocument>, filter: Document): AsyncGenerator<LoadedSession<Body> & { doc: Document }> {
+    const now = Date.now();
     for await (const doc of col.find(liveFilter(filter), READ_OPTIONS)) {
       const id = peerSessionId(doc) ?? (typeof doc._id === 'string' ? doc._id : undefined);
-      const loaded = id === undefined ? null : this.#codec.decode(doc, id);
-      if (loaded) yield loaded;
+      const loaded = id === undefined || this.#policy.endedBy(doc, now) ? null : this.#codec.decode(doc, id);
+      if (loaded) yield { ...loaded, doc };
     }
   }
 
   async #list(col: Collection<SessionDocument>, filter: Document): Promise<StoredSession<Body>[]> {
     const out: StoredSession<Body>[] = [];
-    for await (const { session, snapshot } of this.#readable(col, filter)) {
-      out.push({ id: snapshot.id, session, expires: snapshot.expires });
+    for await (const { session, snapshot, doc } of this.#readable(col, filter)) {
+      const entry: StoredSession<Body> = { id: snapshot.id, session, expires: snapshot.expires };
+      if (snapshot.createdAt) entry.createdAt = snapshot.createdAt;
+      if (doc['lastSeenAt'] instanceof Date) entry.lastSeenAt = doc['lastSeenAt'];
+      if (doc['device'] !== null && typeof doc['device'] === 'object') entry.device = doc['device'];
+      out.push(entry);
     }
     return out;
   }
@@ -332,8 +365,14 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         // Encode first: a body that cannot be stored fails before any query and holds up no queue.
         const stored = this.#codec.encode(session);
         const owner = this.#codec.ownerOf(session);
-        this.#snapshotFor(id, opts); // refuses one this store did not hand out
-        return this.#operations.serialize(id, () => this.#writer.save(col, id, session, stored, owner, opts), deadline);
+        checkDevice(opts?.device);
+        const snapshot = this.#snapshotFor(id, opts); // refuses one this store did not hand out
+        const ownerBefore = snapshot && snapshot.format !== 'absent' ? snapshot.owner : undefined;
+        await this.#operations.serialize(id, () => this.#writer.save(col, id, session, stored, owner, opts), deadline);
+        // A log-in (the session got its owner): the owner's oldest sessions beyond the limit go.
+        if (owner !== undefined && owner !== ownerBefore && this.options.maxSessionsPerOwner !== undefined) {
+          await this.#evictBeyondLimit(col, owner, this.#codec.documentId(id));
+        }
       }),
       cb,
     );
@@ -349,8 +388,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#operations.run('touch the session', async (col, deadline) => {
         checkId(id);
-        const expires = expiryOf(opts, this.options.ttlMs);
         const snapshot = this.#snapshotFor(id, opts);
+        const expires = this.#policy.cap(expiryOf(opts, this.options.ttlMs), Date.now(), {
+          createdAt: snapshot?.createdAt,
+          owner: snapshot ? snapshot.owner : null,
+        });
         if (snapshot && expires.getTime() > Date.now() && this.#writer.touchNotDue(snapshot, expires, opts?.touchAfterMs)) return;
         return this.#operations.serialize(
           id,
@@ -358,7 +400,8 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
             if (expires.getTime() <= Date.now()) return this.#writer.delete(col, id);
             if (snapshot) return this.#writer.touch(col, snapshot, expires, opts?.touchAfterMs);
             // Never onto a tombstone: it lives exactly as long as the revoked session could have.
-            if ((await updateLive(col, this.#codec.documentId(id), { $set: { expires } })) > 0) this.emit('touch', id);
+            const touched = { $set: { expires, lastSeenAt: new Date() } };
+            if ((await updateLive(col, this.#codec.documentId(id), touched)) > 0) this.emit('touch', id);
           },
           deadline,
         );
@@ -409,31 +452,98 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   /**
-   * Revokes every session of one owner ("log out everywhere"); resolves to how
-   * many. Each becomes a tombstone (body and owner removed) until the session would
-   * have expired, so no write prepared before the revocation, however slow, brings it back.
+   * Revokes every session of one owner ("log out everywhere"), or all but one (`except`:
+   * "log out my other devices"); resolves to how many. Each becomes a tombstone (body and
+   * owner removed) until the session would have expired, so no write prepared before the
+   * revocation, however slow, brings it back.
    */
-  destroyByOwner(owner: string, callback?: Callback<number>): Promise<number> {
+  destroyByOwner(
+    owner: string,
+    options?: DestroyByOwnerOptions | Callback<number>,
+    callback?: Callback<number>,
+  ): Promise<number> {
+    const [opts, cb] = splitCallback(options, callback);
     return withCallback(
       this.#operations.run('destroy sessions by owner', COLLECTION_WIDE, async (col) => {
-        const filter = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
-        // Flat peer documents are deleted: a tombstone would keep body keys their store still reads.
-        const revoke = async () => ({
-          modifiedCount:
-            (await col.deleteMany({ ...filter, ...FLAT_PEER_DOCUMENT } as Document)).deletedCount +
-            (await col.updateMany(filter, tombstoneUpdate(new Date()))).modifiedCount,
-        });
+        const filter: Document = { owner: { $eq: checkOwner(owner) }, ...NOT_REVOKED };
+        if (opts?.except !== undefined) {
+          checkId(opts.except);
+          filter['_id'] = { $ne: this.#codec.documentId(opts.except) };
+          filter['sid'] = { $ne: opts.except }; // koa-generic-session-mongo's documents
+        }
         // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
         // of this process put a revoked body back: revoke again once the writes in flight
         // when revocation began, and those started during it, have settled.
         const before = this.#operations.writesSettled();
-        let revoked = (await revoke()).modifiedCount;
+        let revoked = await this.#revoke(col, filter);
         const during = this.#operations.writesSettled();
         if (before || during) {
           await Promise.all([before, during]);
-          revoked += (await revoke()).modifiedCount;
+          revoked += await this.#revoke(col, filter);
         }
         return revoked;
+      }),
+      cb,
+    );
+  }
+
+  /** Tombstones the documents a filter names; flat peer documents are deleted (a tombstone would keep body keys their store reads). */
+  async #revoke(col: Collection<SessionDocument>, filter: Document): Promise<number> {
+    const deleted = (await col.deleteMany({ ...filter, ...FLAT_PEER_DOCUMENT })).deletedCount;
+    return deleted + (await col.updateMany(filter, tombstoneUpdate(new Date()))).modifiedCount;
+  }
+
+  /** `maxSessionsPerOwner`: the owner's sessions beyond the limit, oldest first, are revoked; `keep` (the one just written) never. */
+  async #evictBeyondLimit(col: Collection<SessionDocument>, owner: string, keep: string): Promise<void> {
+    const max = this.options.maxSessionsPerOwner!;
+    const live = await col
+      .find<Document>(liveFilter({ owner: { $eq: owner } }), { projection: { _id: 1, sid: 1, createdAt: 1 } })
+      .sort({ createdAt: -1 })
+      .toArray();
+    const excess = live.filter((doc) => doc._id !== keep).slice(Math.max(0, max - 1));
+    if (excess.length === 0) return;
+    await this.#revoke(col, { _id: { $in: excess.map((doc) => doc._id) }, ...NOT_REVOKED });
+    for (const doc of excess) this.emit('expired', typeof doc._id === 'string' ? doc._id : String(doc['sid']), 'evicted');
+  }
+
+  // ---------------------------------------------------------------- rotation
+
+  /**
+   * Moves a session to a new id (at log-in, against session fixation), keeping its body,
+   * creation time (an absolute timeout never restarts) and device record. The old id is
+   * revoked at once, in the same command that reads what it last held, so a write in flight
+   * on it cannot bring it back. Resolves true, or false when the old id has no session.
+   */
+  regenerate(oldId: string, newId: string, callback?: Callback<boolean>): Promise<boolean> {
+    return withCallback(
+      this.#operations.run('rotate the session id', async (col, deadline) => {
+        checkId(oldId);
+        checkId(newId);
+        if (oldId === newId) throw new InvalidArgumentError('newId', 'regenerate() needs a new session id, not the old one.');
+        return this.#operations.serialize(
+          oldId,
+          async () => {
+            const doc = await this.#find(col, oldId);
+            const loaded = doc ? this.#codec.decode(doc, oldId) : null;
+            if (!loaded) return false;
+            const { snapshot } = loaded;
+            const filter = { ...byKey(snapshot.documentId), ...NOT_REVOKED };
+            const flat = snapshot.peerShape === 'sid' || snapshot.peerShape === 'flat';
+            const last = flat
+              ? await col.findOneAndDelete(filter, READ_OPTIONS)
+              : await col.findOneAndUpdate(filter, tombstoneUpdate(new Date()), { ...READ_OPTIONS, returnDocument: 'before' });
+            const final = last ? this.#codec.decode(last, oldId) : null;
+            if (!final) return false;
+            this.emit('destroy', oldId);
+            const device = last?.['device'] !== null && typeof last?.['device'] === 'object' ? last['device'] : undefined;
+            await this.#writer.create(col, newId, final.session, this.#codec.ownerOf(final.session), final.snapshot.expires, {
+              createdAt: final.snapshot.createdAt,
+              device,
+            });
+            return true;
+          },
+          deadline,
+        );
       }),
       callback,
     );

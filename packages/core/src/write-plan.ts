@@ -34,7 +34,15 @@ export interface WriteOptions {
    * store's `touchAfterMs`.
    */
   touchAfterMs?: number;
+  /**
+   * What the request says about the device (user agent, address, …), kept with the session
+   * when this write creates it, and listed by `listByOwner`; ignored by writes that do not create.
+   */
+  device?: DeviceRecord | undefined;
 }
+
+/** A device record: a flat object of short strings, numbers, booleans or null. */
+export type DeviceRecord = Readonly<Record<string, string | number | boolean | null>>;
 
 /** The top-level keys a relative write sets and unsets. */
 export interface KeyChanges {

@@ -12,7 +12,8 @@ import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import { keepsShape, peerOnlyFields, stampsCreatedAt, touchPeer, type PeerShape } from './peers';
 import { NOT_REVOKED, REFUSE_TOMBSTONE, byKey, liveTombstone, updateLive } from './revocation';
 import { ServerCode, duplicateKeyIndex, serverCodeOf } from './server-codes';
-import { diffBody, touchNotDue, type WriteOptions } from './write-plan';
+import type { SessionPolicy } from './policy';
+import { diffBody, touchNotDue, type DeviceRecord, type WriteOptions } from './write-plan';
 
 export type WriteEvent = 'create' | 'update' | 'touch' | 'destroy';
 
@@ -27,6 +28,13 @@ export interface WriterContext<Body extends object> {
   peerShapeKnown(): Promise<unknown>;
   /** Whether koa-generic-session-mongo's documents (found by `sid`) may be in the collection. */
   findsBySid(): boolean;
+  readonly policy: SessionPolicy;
+}
+
+/** Fields a write sets only when it creates the document. */
+interface OnInsert {
+  createdAt?: Date;
+  device?: DeviceRecord;
 }
 
 export class SessionWriter<Body extends object = SessionData> {
@@ -37,6 +45,7 @@ export class SessionWriter<Body extends object = SessionData> {
   readonly #newShape: WriterContext<Body>['newShape'];
   readonly #peerShapeKnown: WriterContext<Body>['peerShapeKnown'];
   readonly #findsBySid: WriterContext<Body>['findsBySid'];
+  readonly #policy: SessionPolicy;
 
   constructor(context: WriterContext<Body>) {
     this.#options = context.options;
@@ -46,11 +55,12 @@ export class SessionWriter<Body extends object = SessionData> {
     this.#newShape = context.newShape;
     this.#peerShapeKnown = context.peerShapeKnown;
     this.#findsBySid = context.findsBySid;
+    this.#policy = context.policy;
   }
 
   /** Whether a touch through this snapshot can be skipped (see {@link touchNotDue}). */
   touchNotDue(snapshot: SessionSnapshot, expires: Date, touchAfterMs = this.#options.touchAfterMs): boolean {
-    return touchNotDue(snapshot, expires, touchAfterMs);
+    return touchNotDue(snapshot, expires, this.#policy.touchWindow(touchAfterMs));
   }
 
   async save(
@@ -61,14 +71,21 @@ export class SessionWriter<Body extends object = SessionData> {
     owner: string | undefined,
     opts: WriteOptions | undefined,
   ): Promise<void> {
-    const expires = expiryOf(opts, this.#options.ttlMs);
-    if (expires.getTime() <= Date.now()) return this.delete(col, id);
     const given = opts?.snapshot?.id === id ? opts.snapshot : undefined;
     const now = new Date();
+    const creating = !given || given.format === 'absent';
+    // A blind write may land on a document that exists: its creation is not known then.
+    const createdAt = creating ? (given || opts?.isNew ? now : undefined) : given.createdAt;
+    const expires = this.#policy.cap(expiryOf(opts, this.#options.ttlMs), now.getTime(), { createdAt, owner });
+    if (expires.getTime() <= now.getTime()) return this.delete(col, id);
+    const onInsert = (shape: PeerShape | undefined): OnInsert => ({
+      ...(stampsCreatedAt(shape) ? { createdAt: now } : {}),
+      ...(opts?.device && !shape ? { device: opts.device } : {}),
+    });
     if (given?.format === 'absent') {
       // An absent snapshot names the session's own document (see SessionStore.read).
       const { update, shape } = this.#newUpdate(id, session, stored, given.documentId as string, owner, expires, now);
-      return this.#saveOverAbsent(col, id, given, update, stampsCreatedAt(shape) ? now : undefined);
+      return this.#saveOverAbsent(col, id, given, update, onInsert(shape));
     }
     const snapshot = given;
     const peerShape = snapshot?.peerShape;
@@ -113,7 +130,30 @@ export class SessionWriter<Body extends object = SessionData> {
     }
     await this.#peerShapeKnown();
     const { update, shape } = this.#newUpdate(id, session, stored, documentId, owner, expires, now);
-    return this.#saveBlind(col, id, documentId, update, stampsCreatedAt(shape) ? now : undefined, opts?.isNew === true);
+    return this.#saveBlind(col, id, documentId, update, onInsert(shape), opts?.isNew === true);
+  }
+
+  /**
+   * A session created under a new id from another's body (`regenerate`): its creation time
+   * and device carried over, so a rotation never restarts an absolute timeout.
+   */
+  async create(
+    col: Collection<SessionDocument>,
+    id: string,
+    session: Body,
+    owner: string | undefined,
+    expires: Date,
+    carried: OnInsert,
+  ): Promise<void> {
+    const now = new Date();
+    const stored = this.#codec.encode(session);
+    const documentId = this.#codec.documentId(id);
+    const { update, shape } = this.#newUpdate(id, session, stored, documentId, owner, expires, now);
+    const onInsert: OnInsert = {
+      ...(stampsCreatedAt(shape) ? { createdAt: carried.createdAt ?? now } : {}),
+      ...(shape || !carried.device ? {} : { device: carried.device }),
+    };
+    await this.#saveBlind(col, id, documentId, update, onInsert, true);
   }
 
   /**
@@ -133,7 +173,7 @@ export class SessionWriter<Body extends object = SessionData> {
     if (removed.deletedCount === 0) return this.#writeAfterDestroy();
     const documentId = this.#codec.documentId(id);
     const update = this.#codec.wholeUpdate(stored, documentId, owner, expires, now);
-    await this.#saveBlind(col, id, documentId, update, snapshot.createdAt ?? now, true);
+    await this.#saveBlind(col, id, documentId, update, { createdAt: snapshot.createdAt ?? now }, true);
   }
 
   /** A new session's document: ours, or the peer shape the collection is kept in (when the body fits it). */
@@ -162,10 +202,10 @@ export class SessionWriter<Body extends object = SessionData> {
     id: string,
     snapshot: SessionSnapshot,
     update: UpdateFilter<SessionDocument>,
-    createdAt: Date | undefined,
+    onInsert: OnInsert,
   ): Promise<void> {
     if (snapshot.revokedAt) {
-      const $set = { ...update.$set, ...(createdAt ? { createdAt } : {}) };
+      const $set = { ...update.$set, ...onInsert };
       // A tombstone's null `session` goes too when the new session is in a flat peer shape.
       const $unset = { ...update.$unset, revoked: '', revokedAt: '', ...('session' in $set ? {} : { session: '' }) };
       const result = await col.updateOne({ ...byKey(snapshot.documentId), revoked: true, revokedAt: snapshot.revokedAt }, {
@@ -177,7 +217,7 @@ export class SessionWriter<Body extends object = SessionData> {
         return;
       }
     }
-    return this.#saveBlind(col, id, snapshot.documentId as string, update, createdAt, true);
+    return this.#saveBlind(col, id, snapshot.documentId as string, update, onInsert, true);
   }
 
   /** A write with nothing read before: insert or upsert, never over a live tombstone. */
@@ -186,15 +226,15 @@ export class SessionWriter<Body extends object = SessionData> {
     id: string,
     documentId: string,
     update: UpdateFilter<SessionDocument>,
-    createdAt: Date | undefined,
+    onInsert: OnInsert,
     isNew: boolean,
   ): Promise<void> {
     const now = new Date();
-    // koa-generic-session-mongo's shape has no `createdAt`: it would read one as a body key.
-    const $setOnInsert = createdAt ? { createdAt } : {};
+    // Never an empty operator (mongod refuses one): koa-generic-session-mongo's shape has no `createdAt`.
+    const setOnInsert = Object.keys(onInsert).length > 0 ? { $setOnInsert: onInsert } : {};
     if (isNew) {
       try {
-        await col.insertOne({ ...(update.$set as SessionDocument), _id: documentId, ...$setOnInsert });
+        await col.insertOne({ ...(update.$set as SessionDocument), _id: documentId, ...onInsert });
         this.#emit('create', id);
         return;
       } catch (error) {
@@ -202,7 +242,11 @@ export class SessionWriter<Body extends object = SessionData> {
       }
     }
     try {
-      const result = await col.updateOne({ _id: documentId }, { ...update, ...REFUSE_TOMBSTONE, $setOnInsert }, { upsert: true });
+      const result = await col.updateOne(
+        { _id: documentId },
+        { ...update, ...REFUSE_TOMBSTONE, ...setOnInsert },
+        { upsert: true },
+      );
       this.#emit(result.upsertedCount > 0 ? 'create' : 'update', id);
       return;
     } catch (error) {
@@ -213,7 +257,7 @@ export class SessionWriter<Body extends object = SessionData> {
       // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
       const result = await col.updateOne(
         { _id: documentId, $nor: [liveTombstone(now)] },
-        { ...update, $unset: { ...update.$unset, revoked: '', revokedAt: '' }, $setOnInsert },
+        { ...update, $unset: { ...update.$unset, revoked: '', revokedAt: '' }, ...setOnInsert },
         { upsert: true },
       );
       this.#emit(result.upsertedCount > 0 ? 'create' : 'update', id);
@@ -288,7 +332,13 @@ export class SessionWriter<Body extends object = SessionData> {
       for (const key of Object.keys(next)) set[`session.${key}`] ??= this.#codec.sealValue(next[key], documentId, key);
     }
     const update: UpdateFilter<SessionDocument> = {
-      $set: { ...set, ...this.#codec.sealedMark(), expires, ...(dataChanged ? { updatedAt: new Date() } : {}) },
+      $set: {
+        ...set,
+        ...this.#codec.sealedMark(),
+        expires,
+        lastSeenAt: new Date(),
+        ...(dataChanged ? { updatedAt: new Date() } : {}),
+      },
     };
     if (Object.keys(unset).length > 0) update.$unset = unset;
     const matched = await updateLive(col, documentId, update);
@@ -301,7 +351,7 @@ export class SessionWriter<Body extends object = SessionData> {
 
   async touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
     if (this.touchNotDue(snapshot, expires, touchAfterMs)) return;
-    const fields = snapshot.peerShape ? touchPeer(snapshot.peerShape, expires, new Date()) : { expires };
+    const fields = snapshot.peerShape ? touchPeer(snapshot.peerShape, expires, new Date()) : { expires, lastSeenAt: new Date() };
     if (!fields) return; // MongoSess's lifetime never slides
     const matched = await updateLive(col, snapshot.documentId, { $set: fields });
     this.#afterRelativeWrite(matched, snapshot, expires, 'touch');

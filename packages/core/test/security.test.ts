@@ -342,7 +342,9 @@ describe('owners ("log out everywhere")', () => {
     await store.set('o1', loggedOut, { snapshot: loaded!.snapshot });
     expect(await rawCollection(collection).findOne({ _id: 'o1' })).not.toHaveProperty('owner');
     await store.set('o1', { user: 'cy' });
-    expect(await store.listByOwner('cy')).toEqual([{ id: 'o1', session: { user: 'cy' }, expires: expect.any(Date) }]);
+    expect(await store.listByOwner('cy')).toEqual([
+      { id: 'o1', session: { user: 'cy' }, expires: expect.any(Date), createdAt: expect.any(Date), lastSeenAt: expect.any(Date) },
+    ]);
   });
 
   // JSON bodies take the whole-rewrite path for the in-flight write; lossless ones the per-key path.
