@@ -36,6 +36,17 @@ function buildStore(cfg: AppConfig): { store: session.Store; deviations: string[
       store.on('warning', () => undefined);
       return { store: store as unknown as session.Store, deviations: [] };
     }
+    case 'ours-policies': {
+      // Issue #18's read path: idle and absolute timeouts on, a device record on each new session.
+      const { MongoStore } = require('@mongo-session/express') as typeof import('@mongo-session/express');
+      const store = new MongoStore({
+        uri: cfg.uri,
+        idleTimeoutMs: 30 * 60_000,
+        absoluteTimeoutMs: 12 * 3_600_000,
+      });
+      store.on('warning', () => undefined);
+      return { store: store as unknown as session.Store, deviations: ['idleTimeoutMs 30 min, absoluteTimeoutMs 12 h'] };
+    }
     case 'connect-mongo':
     case 'connect-mongo-touchAfter': {
       // connect-mongo 6.0.0's ESM entry is missing from its tarball: require it.

@@ -24,6 +24,7 @@ import { summarize, toMarkdown, type BenchReport, type CommandCount, type Memory
 const DB_KEYS: Record<StoreName, string> = {
   ours: 'ours',
   'ours-json': 'oursj',
+  'ours-policies': 'oursp',
   'connect-mongo': 'cm',
   'connect-mongo-touchAfter': 'cmta',
   'connect-mongodb-session': 'cms',

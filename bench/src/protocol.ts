@@ -2,6 +2,7 @@
 export type StoreName =
   | 'ours'
   | 'ours-json'
+  | 'ours-policies'
   | 'connect-mongo'
   | 'connect-mongo-touchAfter'
   | 'connect-mongodb-session'
@@ -10,6 +11,7 @@ export type StoreName =
 export const STORE_NAMES: readonly StoreName[] = [
   'ours',
   'ours-json',
+  'ours-policies',
   'connect-mongo',
   'connect-mongo-touchAfter',
   'connect-mongodb-session',

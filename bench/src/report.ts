@@ -6,6 +6,7 @@ import type { FloorResult, FloorShape } from './floor';
 export const STORE_LABELS: Record<StoreName, string> = {
   ours: '@mongo-session/express',
   'ours-json': "@mongo-session/express, serializer: 'json'",
+  'ours-policies': '@mongo-session/express, idle + absolute timeouts',
   'connect-mongo': 'connect-mongo 6.0.0',
   'connect-mongo-touchAfter': 'connect-mongo 6.0.0, touchAfter',
   'connect-mongodb-session': 'connect-mongodb-session 5.0.0',
@@ -163,8 +164,10 @@ export function toMarkdown(report: BenchReport): string {
     `CPU/request: user + system time of the app process and ${report.server.cpuMeasured ? 'of the server process' : 'not of the server (its process is not visible to the harness)'} during each timed run, divided by its requests; medians over rounds.`,
     `${STORE_LABELS['ours-json']}: a diagnostic row, our store with the session body stored as one JSON string (the document shape connect-mongo writes) instead of its default per-key subdocument.`,
     '',
-    '| workload | ours / connect-mongo req/s | ours / connect-mongo p99 | ours / connect-mongo touchAfter req/s | ours / MemoryStore req/s | ours (json) / connect-mongo req/s | ours commands/request |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    `${STORE_LABELS['ours-policies']}: issue #18's read path, the lifetime policies on; its commands/request must match ours.`,
+    '',
+    '| workload | ours / connect-mongo req/s | ours / connect-mongo p99 | ours / connect-mongo touchAfter req/s | ours / MemoryStore req/s | ours (json) / connect-mongo req/s | ours commands/request | ours (policies) commands/request |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   );
   for (const workload of workloads) {
     const ours = find('ours', workload);
@@ -172,13 +175,15 @@ export function toMarkdown(report: BenchReport): string {
     const cmt = find('connect-mongo-touchAfter', workload);
     const mem = find('memory', workload);
     const json = find('ours-json', workload);
-    const byName = ours?.commands
-      ? `${fixed(ours.commands.perRequest, 2)} (${Object.entries(ours.commands.byName)
-          .map(([n, c]) => `${n} ${fixed(c, 2)}`)
-          .join(', ')})`
-      : '–';
+    const policies = find('ours-policies', workload);
+    const commandsOf = (summary: typeof ours) =>
+      summary?.commands
+        ? `${fixed(summary.commands.perRequest, 2)} (${Object.entries(summary.commands.byName)
+            .map(([n, c]) => `${n} ${fixed(c, 2)}`)
+            .join(', ')})`
+        : '–';
     lines.push(
-      `| ${workload} | ${ratio(ours?.rps, cm?.rps)} | ${ratio(ours?.p99, cm?.p99)} | ${ratio(ours?.rps, cmt?.rps)} | ${ratio(ours?.rps, mem?.rps)} | ${ratio(json?.rps, cm?.rps)} | ${byName} |`,
+      `| ${workload} | ${ratio(ours?.rps, cm?.rps)} | ${ratio(ours?.p99, cm?.p99)} | ${ratio(ours?.rps, cmt?.rps)} | ${ratio(ours?.rps, mem?.rps)} | ${ratio(json?.rps, cm?.rps)} | ${commandsOf(ours)} | ${commandsOf(policies)} |`,
     );
   }
   lines.push('');

@@ -18,6 +18,7 @@ const LABELS = [
   'connect-mongo 6.0.0, touchAfter',
   'connect-mongodb-session 5.0.0',
   'MemoryStore',
+  '@mongo-session/express, idle + absolute timeouts',
 ];
 
 let child: ChildProcess | undefined;
@@ -76,7 +77,21 @@ test('pnpm bench --smoke completes with a row for every store and no crash', asy
       .filter((s) => s.workload === 'mixed')
       .map((s) => s.store)
       .sort(),
-  ).toEqual(['connect-mongo', 'connect-mongo-touchAfter', 'connect-mongodb-session', 'memory', 'ours', 'ours-json'].sort());
+  ).toEqual(
+    [
+      'connect-mongo',
+      'connect-mongo-touchAfter',
+      'connect-mongodb-session',
+      'memory',
+      'ours',
+      'ours-json',
+      'ours-policies',
+    ].sort(),
+  );
+  // The lifetime policies add no command to a request (lastSeenAt rides on the writes there are).
+  const perRequest = (store: string) =>
+    report.summaries.find((s) => s.store === store && s.workload === 'mixed')!.commands!.perRequest;
+  expect(perRequest('ours-policies')).toBeLessThanOrEqual(perRequest('ours') + 0.05);
   for (const summary of report.summaries) {
     expect(summary.rps).toBeGreaterThan(0);
     expect(summary.appCpuMsPerRequest).toBeGreaterThan(0);
