@@ -188,7 +188,7 @@ function withSelectionTimeout(cs: ConnectionString, clientOptions: MongoClientOp
   return out;
 }
 
-/** Driver options that driver 7 refuses, from old seeds: mapped or dropped, with a warning. */
+/** Driver options that driver 7 refuses, from the stores we replace: mapped or dropped, with a warning. */
 const LEGACY_CLIENT_OPTIONS: Readonly<Record<string, string | null>> = {
   poolSize: 'maxPoolSize',
   auto_reconnect: null,

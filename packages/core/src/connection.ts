@@ -12,7 +12,7 @@
  *   never notice the recovery themselves.
  */
 import { MongoClient } from 'mongodb';
-import type { Collection, Db, Document, MongoClientOptions } from 'mongodb';
+import type { Collection, Db, DbOptions, Document, MongoClientOptions } from 'mongodb';
 import { Deadline } from './deadline';
 import { ConnectionError, InvalidOptionError, type MongoSessionError, toStoreError } from './errors';
 import type { ConnectionInput, MongooseConnectionLike } from './options';
@@ -182,7 +182,7 @@ async function releaseSharedClient(key: string, entry: SharedClientEntry): Promi
   await entry.client.close();
 }
 
-/** Closes every client this library opened (seed koa-session-mongo's `closeConnections`). */
+/** Closes every client this library opened (koa-session-mongo's `closeConnections`). */
 export async function closeSharedClients(): Promise<void> {
   const state = globalState();
   const entries = [...state.clients.values()];
@@ -202,6 +202,27 @@ async function openMongoose(connection: MongooseConnectionLike, timeoutMs: numbe
     await withTimeout(connection.asPromise(), timeoutMs, 'the mongoose connection to open');
   }
   return connection.getClient();
+}
+
+/**
+ * The Db every session operation runs on: the user's database, read and write concerns and
+ * BSON options kept, with two settings forced, because a session must be read back right
+ * after it was written (a login, then the redirect):
+ * - read preference `primary`: a secondary may not have the write yet, whatever the URI or a
+ *   client passed in says (`secondary`, `nearest`, tags, `maxStalenessSeconds`);
+ * - acknowledged writes: with `w: 0` the driver gets no answer, not even to reads on that
+ *   client, so `w: 0` becomes `w: 1` here (other write concerns, `majority` included, stay).
+ * Only this Db is changed; the user's client and Db keep their own settings.
+ */
+export function forSessions(db: Db): Db {
+  const writeConcern = db.writeConcern;
+  const unacknowledged = writeConcern?.w === 0;
+  // A Db-like object without the driver's fields (a test double) is used as it is.
+  if (typeof db.client?.db !== 'function' || (db.readPreference?.mode === 'primary' && !unacknowledged)) return db;
+  const options: DbOptions & { readPreferenceTags?: unknown } = { ...db.options, readPreference: 'primary' };
+  delete options.readPreferenceTags; // tags with primary are refused
+  if (unacknowledged) options.writeConcern = { ...writeConcern, w: 1 };
+  return db.client.db(db.databaseName, options);
 }
 
 /**
@@ -242,7 +263,7 @@ export class StoreConnection {
         this.firstAttempt = this.#settle(input.client.connect());
         break;
       case 'db':
-        this.#db = input.db;
+        this.#db = forSessions(input.db);
         this.#watch(input.db.client as unknown as ClientLike);
         this.firstAttempt = this.#settle(input.db.command({ ping: 1 }));
         break;
@@ -254,7 +275,7 @@ export class StoreConnection {
   }
 
   #useClient(client: MongoClient): void {
-    this.#db = client.db(this.databaseName);
+    this.#db = forSessions(client.db(this.databaseName));
     this.#watch(client as unknown as ClientLike);
   }
 
@@ -276,7 +297,7 @@ export class StoreConnection {
         (client) => {
           if (this.#closed) throw new ConnectionError('The store was closed while its connection was opening.');
           if (input.kind === 'mongoose' && input.connection.db && this.databaseName === undefined) {
-            this.#db = input.connection.db;
+            this.#db = forSessions(input.connection.db);
             this.#watch(client as unknown as ClientLike);
           } else {
             this.#useClient(client);

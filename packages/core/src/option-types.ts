@@ -35,7 +35,7 @@ export type OwnerFunction<Body = SessionData> = (session: Body) => string | unde
 /** A session body as the store sees it. */
 export type SessionData = Record<string, any>;
 
-/** One server of a `servers` list (seed MongoSess's shape). */
+/** One server of a `servers` list (MongoSess's shape). */
 export interface ServerAddress {
   host: string;
   port?: number;

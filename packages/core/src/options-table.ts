@@ -4,7 +4,7 @@
  * packages/test-utils/test/readme-options.test.ts fails when one differs.
  *
  * A README holds a rendered table between two markers; `except` names the core options that
- * package documents by hand (its seed gives them another meaning) or does not take:
+ * package documents by hand (the store it replaces gives them another meaning) or does not take:
  *
  *   <!-- options-table except="ttlMs, serializer" ... -->
  *

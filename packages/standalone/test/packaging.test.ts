@@ -66,7 +66,7 @@ it('import() gives a default export and the named exports', async () => {
 
 it('the seed example, completed, counts visits per browser and logs out', async () => {
   const server = new URL(testServer().uri);
-  const run = runNode(['example/seed-example.cjs'], {
+  const run = runNode(['example/mongosess-example.cjs'], {
     MONGO_HOST: server.hostname,
     MONGO_PORT: server.port,
     MONGO_DB: uniqueDatabaseName('standalone_seed'),

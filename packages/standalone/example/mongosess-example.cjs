@@ -1,5 +1,5 @@
 // The MongoSess README example, completed into a working program.
-// Run from packages/standalone after a build: node example/seed-example.cjs
+// Run from packages/standalone after a build: node example/mongosess-example.cjs
 // (MONGO_HOST / MONGO_PORT / PORT override localhost:27017 and 8080).
 var MongoSess = require('@mongo-session/standalone'),
   KeyGrip = require('keygrip'),
