@@ -34,6 +34,15 @@ export interface IndexOutcome {
 
 /** Server refusals that mean "no TTL indexes on this server": the sweep takes over, quietly documented. */
 const TTL_REFUSED = new Set<number>([ServerCode.NotImplemented, ServerCode.CommandNotSupported]);
+/**
+ * Whether a refusal says "no TTL index here": the codes above, or Azure Cosmos DB's BadValue
+ * for a TTL index off its `_ts` field (only the message tells it from other bad values).
+ */
+function refusesTtl(code: number, failure: unknown): boolean {
+  if (TTL_REFUSED.has(code)) return true;
+  const message = (failure as { message?: unknown } | null)?.message;
+  return code === ServerCode.BadValue && typeof message === 'string' && /expireAfterSeconds/.test(message) && /_ts/.test(message);
+}
 /** An index on the same key with other options already exists. */
 const CONFLICT = new Set<number>([ServerCode.IndexOptionsConflict, ServerCode.IndexKeySpecsConflict]);
 
@@ -46,14 +55,17 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
   let error: OperationError | undefined;
   const name = col.collectionName;
   /** undefined when created, else the server's refusal. */
-  const attempt = async (key: Document, options: Document = {}): Promise<{ code: number; codeName?: string } | undefined> => {
+  const attempt = async (
+    key: Document,
+    options: Document = {},
+  ): Promise<{ code: number; codeName?: string; ttlRefused?: boolean } | undefined> => {
     try {
       await col.createIndex(key, options);
       return undefined;
     } catch (failure) {
       const code = serverCodeOf(failure);
       if (code === undefined) throw failure; // unreachable: not the server's answer
-      return { code, codeName: serverCodeNameOf(failure) };
+      return { code, codeName: serverCodeNameOf(failure), ttlRefused: refusesTtl(code, failure) };
     }
   };
   // The server's own message is left out: an index build's message can quote stored values.
@@ -90,7 +102,7 @@ export async function createIndexes(col: Collection<any>, plan: IndexPlan, mode?
       });
       return finish();
     }
-    if (TTL_REFUSED.has(code)) {
+    if (refusal.ttlRefused) {
       warnings.push({
         code: WarningCode.TtlIndexUnavailable,
         message:

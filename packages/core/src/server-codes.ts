@@ -1,5 +1,6 @@
 /** The MongoDB server error codes the store acts on, by their server names. */
 export const ServerCode = Object.freeze({
+  BadValue: 2,
   Unauthorized: 13,
   TypeMismatch: 14,
   NamespaceNotFound: 26,
