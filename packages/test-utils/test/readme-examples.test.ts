@@ -13,6 +13,9 @@
  * A server example gets two GET / requests from one browser (cookie jar), then SIGTERM. Every
  * `// prints: <text>` comment of a block must appear in its output. A program example must exit 0
  * by itself. A block marked `<!-- fragment -->` is only typechecked (TypeScript) or parsed.
+ *
+ * Every package README's Usage section opens with its first example in two forms, both run: a ```ts
+ * block (ESM, strict, nodenext) and a ```js block in CommonJS, with the same expected answers.
  */
 import { join } from 'node:path';
 import { CookieClient, type HttpResponse, testServer } from '@mongo-session/test-utils';
@@ -48,20 +51,25 @@ const ANSWERS: Record<string, Expected> = {
   'README.md § Koa (koa-session-store) #0': { bodies: ['views: 1', 'views: 2'], cookie: 'koa:sess' },
   'README.md § Plain node:http #0': { bodies: ['views: 1', 'views: 2'], cookie: 'sid' },
   'packages/express/README.md § Usage #0': { bodies: ['views: 1', 'views: 2'], cookie: 'connect.sid' },
+  'packages/express/README.md § Usage #1': { bodies: ['views: 1', 'views: 2'], cookie: 'connect.sid' },
   'packages/express/README.md § Migrating from connect-mongodb-session #0': {
     bodies: [/^Hello \{"cookie":/, /^Hello \{"cookie":/],
     cookie: 'connect.sid',
   },
   'packages/express/README.md § Migrating from connect-mongo #0': { bodies: ['ok', 'ok'], cookie: 'connect.sid' },
   'packages/koa/README.md § Usage #0': { bodies: ['views: 1', 'views: 2'], cookie: 'koa.sess' },
+  'packages/koa/README.md § Usage #1': { bodies: ['views: 1', 'views: 2'], cookie: 'koa.sess' },
   'packages/koa/README.md § Migrating from koa-redis / koa-session-mongoose #0': { bodies: ['1', '2'], cookie: 'koa.sess' },
   'packages/koa-generic-session/README.md § Usage #0': { bodies: ['views: 1', 'views: 2'], cookie: 'koa.sid' },
+  'packages/koa-generic-session/README.md § Usage #1': { bodies: ['views: 1', 'views: 2'], cookie: 'koa.sid' },
   'packages/koa-generic-session/README.md § Migrating from koa-mongodb-session #0': {
     bodies: [/^Hello \{"cookie":/, /^Hello \{"cookie":/],
   },
   'packages/koa-session-store/README.md § Usage #0': { bodies: ['1 views', '2 views'], cookie: 'koa:sess' },
+  'packages/koa-session-store/README.md § Usage #1': { bodies: ['1 views', '2 views'], cookie: 'koa:sess' },
   'packages/koa-session-store/README.md § Migrating from koa-session-mongo #0': { bodies: ['1 views', '2 views'] },
   'packages/standalone/README.md § Usage #0': { bodies: ['Visits: 1\n', 'Visits: 2\n'], cookie: 'sid' },
+  'packages/standalone/README.md § Usage #1': { bodies: ['Visits: 1\n', 'Visits: 2\n'], cookie: 'sid' },
   'packages/standalone/README.md § Migrating from MongoSess #0': { bodies: ['OK\n', 'OK\n'], cookie: 'sid' },
 };
 
@@ -98,6 +106,46 @@ describe('the README blocks', () => {
   it('every expected answer names a block', () => {
     const names = new Set(blocks.map(blockName));
     expect(Object.keys(ANSWERS).filter((name) => !names.has(name))).toEqual([]);
+  });
+});
+
+/** What a package README's Usage forms must show, beyond running (issue #17). */
+const USAGE_MUST_SHOW: Record<string, { ts?: string[]; cjs?: string[] }> = {
+  'packages/express/README.md': {
+    ts: ["declare module 'express-session'", 'interface SessionData', 'if (!req.session)', '503'],
+    cjs: ['if (!req.session)', '503'],
+  },
+  // koa-session 7: `require('koa-session')` is { createSession, default, SessionOptions }, not the middleware.
+  'packages/koa/README.md': { ts: ["from 'koa-session'"], cjs: ["const { createSession } = require('koa-session')"] },
+};
+
+describe.each(readmeFiles().filter((file) => file.startsWith('packages/')))('%s § Usage', (file) => {
+  const usage = blocks.filter((b) => b.file === file && b.heading === 'Usage');
+  const [ts, cjs] = usage;
+
+  it('shows the first example twice: TypeScript (ESM, nodenext), then CommonJS, both run', () => {
+    expect(usage.map((b) => ({ kind: moduleKind(b), fragment: b.fragment }))).toEqual([
+      { kind: 'ts', fragment: false },
+      { kind: 'cjs', fragment: false },
+    ]);
+    // ESM imports only in the TypeScript form, `require` only in the CommonJS one.
+    expect(ts!.code).toMatch(/^import\s/m);
+    expect(ts!.code).not.toMatch(/\brequire\(/);
+    expect(cjs!.code).toMatch(/\brequire\(/);
+    expect(cjs!.code).not.toMatch(/^\s*(?:import|export)\s/m);
+  });
+
+  it('the two forms behave alike: the same expected answers, or the same printed text', () => {
+    const [tsName, cjsName] = [blockName(ts!), blockName(cjs!)];
+    expect(ANSWERS[cjsName]).toEqual(ANSWERS[tsName]);
+    expect(expectedPrints(cjs!.code)).toEqual(expectedPrints(ts!.code));
+    // Something to compare: a server's answers, or a program's output.
+    expect(ANSWERS[tsName] !== undefined || expectedPrints(ts!.code).length > 0).toBe(true);
+  });
+
+  it('the forms show what the issue asks of this package', () => {
+    for (const text of USAGE_MUST_SHOW[file]?.ts ?? []) expect(ts!.code).toContain(text);
+    for (const text of USAGE_MUST_SHOW[file]?.cjs ?? []) expect(cjs!.code).toContain(text);
   });
 });
 
