@@ -20,6 +20,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const WarningCode = Object.freeze({
   CorruptDocument: 'CORRUPT_DOCUMENT',
   DecryptionFailed: 'DECRYPTION_FAILED',
+  DeviceFailed: 'DEVICE_FAILED',
   ForeignTtlIndex: 'FOREIGN_TTL_INDEX',
   IgnoredOptions: 'IGNORED_OPTIONS',
   IndexesRecreated: 'INDEXES_RECREATED',

@@ -4,9 +4,15 @@
  * calling convention; MongoDB work is the core's.
  */
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import {
   addOwnerMethods,
+  type DeviceRecord,
+  isMongoSessionError,
+  type StoreWarning,
+  WarningCode,
+  warnOnce,
   type OwnerMethods,
   type Callback,
   callableClass,
@@ -39,6 +45,12 @@ export interface MongoStoreOptions extends SessionStoreOptions {
   expiresKey?: string;
   /** connect-mongodb-session: only the default `0` is supported. */
   expiresAfterSeconds?: number;
+  /**
+   * Describes the device of a request that creates a session (user agent, address, …): kept with
+   * the session and listed by `listByOwner`. A throw or a record the store cannot keep saves the
+   * session without one (warning `DEVICE_FAILED`). express-session and connect only.
+   */
+  device?(req: IncomingMessage): DeviceRecord | undefined;
 }
 
 /** express-session types its callbacks' results with its own SessionData: accept any. */
@@ -63,10 +75,11 @@ const FrameworkBase = (loadFrameworkStore() ?? EventEmitter) as new () => EventE
 /** Snapshots read by `get`, keyed by the body it returned, then by the Session object built from it. */
 const loadedBodies = new WeakMap<object, SessionSnapshot>();
 const requestSnapshots = new WeakMap<object, SessionSnapshot>();
-const FORWARDED = ['connect', 'disconnect', 'warning', 'touch', 'destroy'] as const;
+const FORWARDED = ['connect', 'disconnect', 'warning', 'touch', 'destroy', 'expired'] as const;
 /** Core events a `set()` write ends with; each is followed by connect-mongo's `set`. */
 const WRITTEN = ['create', 'update'] as const;
 const LAZY_KEYS = ['cookie'] as const;
+const DEVICE = Symbol('device');
 
 export interface MongoStore extends OwnerMethods {}
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: addOwnerMethods (static block) puts these on the prototype.
@@ -90,13 +103,18 @@ export class MongoStore extends FrameworkBase {
   /** `callback` (connect-mongodb-session) fires once after the first connection attempt with null or the error. */
   constructor(options: MongoStoreOptions, callback?: (error: Error | null) => void) {
     super();
-    const { expires, idField, expiresKey, expiresAfterSeconds, ...rest } = options ?? ({} as MongoStoreOptions);
+    const { expires, idField, expiresKey, expiresAfterSeconds, device, ...rest } = options ?? ({} as MongoStoreOptions);
     seedDefaultOnly('idField', idField, '_id');
     seedDefaultOnly('expiresKey', expiresKey, 'expires');
     seedDefaultOnly('expiresAfterSeconds', expiresAfterSeconds, 0);
     if (expires !== undefined && rest.ttlMs !== undefined) {
       throw new InvalidOptionError('expires', 'Options "expires" and "ttlMs" both set the lifetime; give only "ttlMs".');
     }
+    if (device !== undefined && typeof device !== 'function') {
+      throw new InvalidOptionError('device', 'Option "device" must be a function of the request that returns a device record.');
+    }
+    // Under a symbol, not a #field: a store made with `Object.create(store)` still reaches it.
+    Object.defineProperty(this, DEVICE, { value: device });
     this.core = new SessionStore(expires === undefined ? rest : { ...rest, ttlMs: expires });
     this.core.on('error', (error) => {
       // Reaches the app only if it listens: an unhandled 'error' event would crash it.
@@ -141,7 +159,24 @@ export class MongoStore extends FrameworkBase {
     // express-session's own Session (it carries a hidden `req`) without a snapshot was never
     // read: a new or regenerated id. @fastify/session's sessions are whole writes.
     const isNew = !snapshot && typeof session === 'object' && session !== null && Object.hasOwn(session, 'req');
-    return withCallback(this.core.set(sid, session, { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS, isNew }), callback);
+    const options = { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS, isNew };
+    const device = (this as unknown as Record<symbol, MongoStoreOptions['device']>)[DEVICE];
+    const written =
+      isNew && device
+        ? setNew(this.core, sid, session, options, () => device((session as { req: IncomingMessage }).req))
+        : this.core.set(sid, session, options);
+    return withCallback(written, callback);
+  }
+
+  /**
+   * Log-in: moves `req.session` to a new id keeping its data (express-session's `regenerate()`
+   * starts an empty session), so an id known before, such as one an attacker planted (session
+   * fixation), reads nothing from now on. The stored session keeps its creation time (an
+   * `absoluteTimeoutMs` never restarts) and device record; `req.session` gets a new cookie.
+   * Needs express-session's middleware in front of this store.
+   */
+  regenerateKeepingData(req: any, callback?: Callback<void>): Promise<void> {
+    return withCallback(regenerateKeepingData(this, req), callback);
   }
 
   touch(sid: string, session: Sess, callback?: Callback<void>): Promise<void> {
@@ -181,6 +216,71 @@ export class MongoStore extends FrameworkBase {
     if (snapshot) requestSnapshots.set(session, snapshot);
     return session;
   }
+}
+
+async function regenerateKeepingData(
+  store: MongoStore,
+  req: { sessionID?: string; session?: Record<string, unknown> },
+): Promise<void> {
+  // express-session's middleware puts `generate` on the store it is given: a new id and Session on `req`.
+  const generate = (store as { generate?: (req: unknown) => void }).generate;
+  const oldId = req?.sessionID;
+  const old = req?.session;
+  if (typeof generate !== 'function' || typeof oldId !== 'string' || !old) {
+    throw new Error('regenerateKeepingData(req) needs a request that went through express-session with this store.');
+  }
+  generate(req);
+  const fresh = req.session!;
+  for (const [key, value] of Object.entries(old)) if (key !== 'cookie') fresh[key] = value;
+  try {
+    // False: nothing was stored under the old id; the new session is saved as a new one.
+    if (await store.core.regenerate(oldId, req.sessionID!)) {
+      const loaded = await store.core.load(req.sessionID!);
+      if (loaded) requestSnapshots.set(fresh, loaded.snapshot);
+    }
+  } catch (error) {
+    [req.sessionID, req.session] = [oldId, old];
+    throw error;
+  }
+}
+
+const DEVICE_FAILED: StoreWarning = {
+  code: WarningCode.DeviceFailed,
+  message: 'Option "device" threw or returned a record the store cannot keep: the session was saved without a device record.',
+};
+
+/**
+ * Writes a session being created with the record `describe()` gives. A throw, or a record the
+ * core refuses, never costs the session: it is saved without one, with a warning that holds no
+ * request data.
+ */
+async function setNew(
+  core: SessionStore,
+  id: string,
+  session: SessionData,
+  options: Parameters<SessionStore['set']>[2] & object,
+  describe: () => DeviceRecord | undefined,
+): Promise<void> {
+  let device: DeviceRecord | undefined;
+  try {
+    device = describe() ?? undefined;
+  } catch {
+    return failedDevice(core, () => core.set(id, session, options));
+  }
+  if (device === undefined) return core.set(id, session, options);
+  try {
+    await core.set(id, session, { ...options, device });
+  } catch (error) {
+    const refused = isMongoSessionError(error) && (error as { argument?: unknown }).argument === 'device';
+    if (!refused) throw error;
+    await failedDevice(core, () => core.set(id, session, options));
+  }
+}
+
+function failedDevice(core: SessionStore, save: () => Promise<void>): Promise<void> {
+  if (core.listenerCount('warning') > 0) core.emit('warning', DEVICE_FAILED);
+  else warnOnce(DEVICE_FAILED);
+  return save();
 }
 
 function seedDefaultOnly(option: string, value: unknown, only: unknown): void {
