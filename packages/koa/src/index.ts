@@ -5,8 +5,13 @@
  */
 import {
   addOwnerMethods,
+  type DeviceRecord,
+  isMongoSessionError,
   type OwnerMethods,
   isSessionId,
+  type StoreWarning,
+  WarningCode,
+  warnOnce,
   SessionStore,
   type LoadedSession,
   type SessionData,
@@ -22,6 +27,12 @@ const LAZY_KEYS = Object.freeze(['_expire', '_maxAge']);
 export interface KoaStoreOptions extends SessionStoreOptions {
   /** Server-side lifetime of a session whose cookie has `maxAge: 'session'`, in ms; default one day. */
   sessionCookieTtlMs?: number;
+  /**
+   * Describes the device of a request that creates a session (user agent, address, …): kept with
+   * the session and listed by `listByOwner`. A throw or a record the store cannot keep saves the
+   * session without one (warning `DEVICE_FAILED`).
+   */
+  device?(ctx: any): DeviceRecord | undefined;
 }
 
 /** What koa-session passes as the last argument of `get` / `set` / `destroy`. */
@@ -46,9 +57,19 @@ export class KoaSessionStore {
   readonly sessionCookieTtlMs: number;
   /** What `get` read in each request, so that `set` writes relative to it. */
   readonly #loaded = new WeakMap<object, LoadedSession>();
+  readonly #device: KoaStoreOptions['device'];
+  /** Requests inside {@link KoaSessionStore.regenerate}; then the id koa-session's `destroy` gave up, until its `set`. */
+  readonly #rotating = new WeakMap<object, string | undefined>();
 
   constructor(options: KoaStoreOptions) {
-    const { sessionCookieTtlMs, ...coreOptions } = options ?? ({} as KoaStoreOptions);
+    const { sessionCookieTtlMs, device, ...coreOptions } = options ?? ({} as KoaStoreOptions);
+    if (device !== undefined && typeof device !== 'function') {
+      throw new InvalidOptionError(
+        'device',
+        'Option "device" must be a function of the Koa context that returns a device record.',
+      );
+    }
+    this.#device = device;
     if (
       sessionCookieTtlMs !== undefined &&
       !(typeof sessionCookieTtlMs === 'number' && Number.isFinite(sessionCookieTtlMs) && sessionCookieTtlMs > 0)
@@ -63,9 +84,14 @@ export class KoaSessionStore {
   }
 
   /** Called by koa-session at the start of a request. Resolves the session or null. */
-  async get(key: string, _maxAge?: number | 'session', options?: KoaStoreCallOptions): Promise<SessionData | null> {
+  async get(key: string, maxAge?: number | 'session', options?: KoaStoreCallOptions): Promise<SessionData | null> {
     // A cookie value the store cannot take as an id is the client's doing: a new session.
     const loaded: LoadedSession | null = isSessionId(key) ? await this.core.load(key) : null;
+    // koa-session saves unchanged sessions only with `rolling` / `renew`: under an idle timeout
+    // each read is a (lazy) touch, so a session in use is never taken for an idle one.
+    if (loaded && this.core.options.idleTimeoutMs !== undefined) {
+      await this.core.touch(key, { ttlMs: this.#lifetime(maxAge), snapshot: loaded.snapshot });
+    }
     const ctx = options?.ctx;
     if (ctx && typeof ctx === 'object') {
       if (loaded) this.#loaded.set(ctx, loaded);
@@ -79,13 +105,24 @@ export class KoaSessionStore {
    * `changed: false` (rolling, renew, forced saves) writes lazily.
    */
   async set(key: string, sess: SessionData, maxAge?: number | 'session', options?: KoaStoreCallOptions): Promise<void> {
-    const ttlMs = typeof maxAge === 'number' ? maxAge : maxAge === 'session' ? this.sessionCookieTtlMs : this.core.options.ttlMs;
+    const ttlMs = this.#lifetime(maxAge);
     const expires = new Date(Date.now() + ttlMs);
-    const ctx = options?.ctx;
-    const loaded = ctx && typeof ctx === 'object' ? this.#loaded.get(ctx) : undefined;
+    const ctx = options?.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
+    const from = ctx ? this.#rotating.get(ctx) : undefined;
+    if (ctx && from !== undefined) {
+      // The `set` of a rotation (see regenerate): the stored session moves to the new key first.
+      this.#rotating.set(ctx, undefined);
+      const loaded = (await this.core.regenerate(from, key)) ? await this.core.load(key) : null;
+      if (loaded) this.#loaded.set(ctx, loaded);
+    }
+    const loaded = ctx ? this.#loaded.get(ctx) : undefined;
     const snapshot = loaded !== undefined && loaded.snapshot.id === key ? loaded.snapshot : undefined;
     // Nothing was read for this key in this request: koa-session generated it.
-    if (!snapshot) return this.core.set(key, sess, { expires, isNew: true });
+    if (!snapshot) {
+      const device = this.#device;
+      const create = { expires, isNew: true };
+      return ctx && device ? setNew(this.core, key, sess, create, () => device(ctx)) : this.core.set(key, sess, create);
+    }
     // A touch must come early enough that the stored `_expire` never lapses while
     // the session is in use: skipped only while half the cookie's lifetime remains.
     const lifetime = typeof sess['_maxAge'] === 'number' ? sess['_maxAge'] : ttlMs;
@@ -97,8 +134,44 @@ export class KoaSessionStore {
   /** Called by koa-session for `ctx.session = null` and `regenerate()`. */
   async destroy(key: string, options?: KoaStoreCallOptions): Promise<void> {
     const ctx = options?.ctx;
-    if (ctx && typeof ctx === 'object') this.#loaded.delete(ctx);
+    if (ctx && typeof ctx === 'object') {
+      // Inside regenerate(ctx), a session read in this request is moved by the `set` that follows, not removed.
+      if (this.#rotating.has(ctx) && this.#loaded.get(ctx)?.snapshot.id === key) {
+        this.#rotating.set(ctx, key);
+        this.#loaded.delete(ctx);
+        return;
+      }
+      this.#loaded.delete(ctx);
+    }
     if (isSessionId(key)) await this.core.destroy(key);
+  }
+
+  /**
+   * Log-in: `await store.regenerate(ctx)` moves the session to a new id, keeping its data, so an
+   * id known before, such as one an attacker planted (session fixation), reads nothing from now
+   * on. koa-session's own `ctx.session.regenerate()` does the work (a new key from `genid`, the
+   * cookie); the store moves the stored session in one step (core `regenerate`): the old id is
+   * revoked at once, and the session keeps its creation time (an `absoluteTimeoutMs` never
+   * restarts) and device record.
+   */
+  async regenerate(ctx: object): Promise<void> {
+    const session = (ctx as { session?: { regenerate?: () => Promise<void> | undefined } | null } | null)?.session;
+    if (!session || typeof session.regenerate !== 'function') {
+      throw new Error('regenerate(ctx) needs a Koa context with koa-session in front of this store.');
+    }
+    this.#rotating.set(ctx, undefined);
+    try {
+      await session.regenerate();
+    } finally {
+      const left = this.#rotating.get(ctx);
+      this.#rotating.delete(ctx);
+      // koa-session gave up the old key but saved nothing under a new one: it must still go.
+      if (left !== undefined) await this.core.destroy(left);
+    }
+  }
+
+  #lifetime(maxAge: number | 'session' | undefined): number {
+    return typeof maxAge === 'number' ? maxAge : maxAge === 'session' ? this.sessionCookieTtlMs : this.core.options.ttlMs;
   }
 
   /** Resolves once connected; rejects with the first connection error. */
@@ -115,7 +188,7 @@ export class KoaSessionStore {
     return this.core.connected;
   }
 
-  // Events are the core's: connect, disconnect, error, warning, create, update, touch, destroy.
+  // Events are the core's: connect, disconnect, error, warning, create, update, touch, destroy, expired.
   on<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
     this.core.on(event, listener as never);
     return this;
@@ -134,6 +207,45 @@ export class KoaSessionStore {
   removeListener<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
     return this.off(event, listener);
   }
+}
+
+const DEVICE_FAILED: StoreWarning = {
+  code: WarningCode.DeviceFailed,
+  message: 'Option "device" threw or returned a record the store cannot keep: the session was saved without a device record.',
+};
+
+/**
+ * Writes a session being created with the record `describe()` gives. A throw, or a record the
+ * core refuses, never costs the session: it is saved without one, with a warning that holds no
+ * request data.
+ */
+async function setNew(
+  core: SessionStore,
+  id: string,
+  session: SessionData,
+  options: { expires: Date; isNew: boolean },
+  describe: () => DeviceRecord | undefined,
+): Promise<void> {
+  let device: DeviceRecord | undefined;
+  try {
+    device = describe() ?? undefined;
+  } catch {
+    return failedDevice(core, () => core.set(id, session, options));
+  }
+  if (device === undefined) return core.set(id, session, options);
+  try {
+    await core.set(id, session, { ...options, device });
+  } catch (error) {
+    const refused = isMongoSessionError(error) && (error as { argument?: unknown }).argument === 'device';
+    if (!refused) throw error;
+    await failedDevice(core, () => core.set(id, session, options));
+  }
+}
+
+function failedDevice(core: SessionStore, save: () => Promise<void>): Promise<void> {
+  if (core.listenerCount('warning') > 0) core.emit('warning', DEVICE_FAILED);
+  else warnOnce(DEVICE_FAILED);
+  return save();
 }
 
 /** Creates the store for koa-session's `store` option. */
