@@ -41,7 +41,7 @@ export type MongoDBStoreOptions = SessionStoreOptions<KoaSession>;
  * `connect` only ever tells it "available", which it already assumes.
  */
 const FORWARDED: ForwardedEvents = {
-  ...sameNames('connect', 'error', 'warning', 'create', 'update', 'touch', 'destroy'),
+  ...sameNames('connect', 'error', 'warning', 'create', 'update', 'touch', 'destroy', 'expired'),
   unavailable: 'disconnect',
 };
 

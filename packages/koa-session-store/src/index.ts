@@ -43,7 +43,7 @@ export interface CreateOptions extends Omit<SessionStoreOptions, 'db' | 'mongoos
 
 const DEFAULT_HOST = '127.0.0.1';
 const OTHER_INPUTS = ['uri', 'client', 'clientPromise', 'servers'] as const;
-const FORWARDED = sameNames('connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy');
+const FORWARDED = sameNames('connect', 'disconnect', 'error', 'warning', 'create', 'update', 'touch', 'destroy', 'expired');
 
 /** Stores created by `create()` and not yet closed, for `closeConnections()`. */
 const created = new Set<KoaSessionStoreLayer>();
