@@ -15,6 +15,7 @@ import { DecryptionError, SessionCipher, SessionIdHasher, WHOLE_BODY, sealedBody
 import { CorruptDocumentError, decodeBody, encodeBody, MAX_BODY_SIZE, MAX_BSON_SIZE, type EncodedBody } from './encoding';
 import { InvalidOptionError, SerializationError, describeValue, WarningCode } from './errors';
 import { MAX_ID_LENGTH } from './limits';
+import { publishSession } from './metrics';
 import type { DeviceRecord } from './write-plan';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import {
@@ -152,7 +153,10 @@ export class DocumentCodec<Body extends object = SessionData> {
 
   constructor(options: ResolvedOptions<Body>, warn: (warning: StoreWarning) => void) {
     this.#options = options;
-    this.#warn = warn;
+    this.#warn = (warning) => {
+      if (warning.code === WarningCode.DecryptionFailed) publishSession('decryption-failed', options.collection);
+      warn(warning);
+    };
     this.#cipher = options.crypto && new SessionCipher(options.crypto.secrets);
     this.#hasher = options.hashSessionIds && new SessionIdHasher(options.hashSessionIds.secret);
     this.#kruptein = options.peerCrypto && new KrupteinCipher(options.peerCrypto);

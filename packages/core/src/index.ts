@@ -40,4 +40,8 @@ export type { EncodedBody } from './encoding';
 export { withCallback, splitCallback } from './callback';
 export type { Callback } from './callback';
 export { addOwnerMethods, ownerMethods } from './owner-methods';
+export { DeviceContext, describeDevice } from './device';
+export type { DeviceFunction } from './device';
+export { OPERATION_CHANNEL, OPERATION_NAMES, SESSION_CHANNEL } from './metrics';
+export type { OperationMessage, OperationName, OperationOutcome, SessionEvent, SessionMessage } from './metrics';
 export type { OwnerMethods } from './owner-methods';

@@ -8,6 +8,7 @@ import type { StoreConnection } from './connection';
 import { Deadline } from './deadline';
 import type { SessionDocument } from './document';
 import { ConnectionError, StoreClosedError, isUnreachableError, toStoreError } from './errors';
+import { type OperationAction, observeOperation, operationStart } from './metrics';
 import type { ResolvedOptions } from './options';
 
 /**
@@ -94,10 +95,10 @@ export class OperationRunner {
    * Runs one operation: closed check, the pending bound, connection wait, the deadline,
    * error wrapping, tracking for close().
    */
-  run<T>(action: string, operation: Operation<T>): Promise<T>;
-  run<T>(action: string, scope: Scope, operation: Operation<T>): Promise<T>;
+  run<T>(action: OperationAction, operation: Operation<T>): Promise<T>;
+  run<T>(action: OperationAction, scope: Scope, operation: Operation<T>): Promise<T>;
   run<T>(
-    action: string,
+    action: OperationAction,
     scopeOrOperation: Scope | ((col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>),
     maybeOperation?: (col: Collection<SessionDocument>, deadline: Deadline) => Promise<T>,
   ): Promise<T> {
@@ -114,6 +115,7 @@ export class OperationRunner {
       );
     }
     const deadline = new Deadline(operationTimeoutMs);
+    const startedAt = operationStart();
     const db = this.#connection.dbNow;
     const started = db
       ? operation(db.collection<SessionDocument>(this.#collection), deadline)
@@ -130,6 +132,7 @@ export class OperationRunner {
       if (isUnreachableError(error) || (deadline.expired && scope === ONE_SESSION)) this.#connection.reportUnreachable();
       throw toStoreError(error, action);
     });
+    observeOperation(tracked, startedAt, action, this.#collection, deadline);
     this.#inflight.add(tracked);
     const untrack = () => this.#inflight.delete(tracked);
     tracked.then(untrack, untrack);

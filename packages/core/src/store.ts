@@ -30,6 +30,7 @@ import { warnOnce } from './forward-events';
 import { globalState } from './registry';
 import { NOT_REVOKED, liveFilter, tombstoneUpdate, updateLive } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
+import { publishRead, publishSession } from './metrics';
 import { SessionWriter } from './writes';
 import { SessionPolicy, type PolicyEnd } from './policy';
 import { byKey } from './revocation';
@@ -219,7 +220,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('read the session', async (col) => {
         checkId(id);
         const doc = await this.#find(col, id);
-        return this.#issue(doc ? this.#codec.decode(doc, id) : null);
+        return this.#issue(publishRead(doc ? this.#codec.decode(doc, id) : null, this.options.collection));
       }),
       callback,
     );
@@ -237,7 +238,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         checkId(id);
         const documentId = this.#codec.documentId(id);
         const doc = await this.#find(col, id);
-        const loaded = doc ? this.#codec.decode(doc, id) : null;
+        const loaded = publishRead(doc ? this.#codec.decode(doc, id) : null, this.options.collection);
         if (loaded) return this.#issue(loaded);
         const ownTombstone = doc?.['_id'] === documentId && doc['revoked'] === true;
         const revokedAt = ownTombstone && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
@@ -271,6 +272,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const reason = this.#policy.endedBy(doc, Date.now());
     if (!reason) return doc;
     this.emit('expired', id, reason);
+    publishSession('expired', this.options.collection, reason);
     return null;
   }
 
@@ -393,7 +395,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
           createdAt: snapshot?.createdAt,
           owner: snapshot ? snapshot.owner : null,
         });
-        if (snapshot && expires.getTime() > Date.now() && this.#writer.touchNotDue(snapshot, expires, opts?.touchAfterMs)) return;
+        if (snapshot && expires.getTime() > Date.now() && this.#writer.touchNotDue(snapshot, expires, opts?.touchAfterMs)) {
+          return publishSession('touch-skipped', this.options.collection);
+        }
         return this.#operations.serialize(
           id,
           async () => {
@@ -401,7 +405,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
             if (snapshot) return this.#writer.touch(col, snapshot, expires, opts?.touchAfterMs);
             // Never onto a tombstone: it lives exactly as long as the revoked session could have.
             const touched = { $set: { expires, lastSeenAt: new Date() } };
-            if ((await updateLive(col, this.#codec.documentId(id), touched)) > 0) this.emit('touch', id);
+            if ((await updateLive(col, this.#codec.documentId(id), touched)) > 0) {
+              publishSession('touch', this.options.collection);
+              this.emit('touch', id);
+            }
           },
           deadline,
         );
@@ -503,7 +510,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     const excess = live.filter((doc) => doc._id !== keep).slice(Math.max(0, max - 1));
     if (excess.length === 0) return;
     await this.#revoke(col, { _id: { $in: excess.map((doc) => doc._id) }, ...NOT_REVOKED });
-    for (const doc of excess) this.emit('expired', typeof doc._id === 'string' ? doc._id : String(doc['sid']), 'evicted');
+    for (const doc of excess) {
+      publishSession('expired', this.options.collection, 'evicted');
+      this.emit('expired', typeof doc._id === 'string' ? doc._id : String(doc['sid']), 'evicted');
+    }
   }
 
   // ---------------------------------------------------------------- rotation
@@ -534,6 +544,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
               : await col.findOneAndUpdate(filter, tombstoneUpdate(new Date()), { ...READ_OPTIONS, returnDocument: 'before' });
             const final = last ? this.#codec.decode(last, oldId) : null;
             if (!final) return false;
+            publishSession('destroy', this.options.collection);
             this.emit('destroy', oldId);
             const device = last?.['device'] !== null && typeof last?.['device'] === 'object' ? last['device'] : undefined;
             await this.#writer.create(col, newId, final.session, this.#codec.ownerOf(final.session), final.snapshot.expires, {

@@ -8,6 +8,7 @@ import type { DocumentCodec, SessionDocument, SessionSnapshot } from './document
 import { encodedEqual, type EncodedBody } from './encoding';
 import { OperationError, WarningCode } from './errors';
 import { expiryOf } from './limits';
+import { publishSession } from './metrics';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import { keepsShape, peerOnlyFields, stampsCreatedAt, touchPeer, type PeerShape } from './peers';
 import { NOT_REVOKED, REFUSE_TOMBSTONE, byKey, liveTombstone, updateLive } from './revocation';
@@ -50,7 +51,10 @@ export class SessionWriter<Body extends object = SessionData> {
   constructor(context: WriterContext<Body>) {
     this.#options = context.options;
     this.#codec = context.codec;
-    this.#emit = context.emit;
+    this.#emit = (event, id) => {
+      publishSession(event, context.options.collection);
+      context.emit(event, id);
+    };
     this.#warn = context.warn;
     this.#newShape = context.newShape;
     this.#peerShapeKnown = context.peerShapeKnown;
@@ -350,7 +354,7 @@ export class SessionWriter<Body extends object = SessionData> {
   }
 
   async touch(col: Collection<SessionDocument>, snapshot: SessionSnapshot, expires: Date, touchAfterMs?: number): Promise<void> {
-    if (this.touchNotDue(snapshot, expires, touchAfterMs)) return;
+    if (this.touchNotDue(snapshot, expires, touchAfterMs)) return publishSession('touch-skipped', this.#options.collection);
     const fields = snapshot.peerShape ? touchPeer(snapshot.peerShape, expires, new Date()) : { expires, lastSeenAt: new Date() };
     if (!fields) return; // MongoSess's lifetime never slides
     const matched = await updateLive(col, snapshot.documentId, { $set: fields });
