@@ -9,10 +9,7 @@ import { createRequire } from 'node:module';
 import {
   addOwnerMethods,
   type DeviceRecord,
-  isMongoSessionError,
-  type StoreWarning,
-  WarningCode,
-  warnOnce,
+  describeDevice,
   type OwnerMethods,
   type Callback,
   callableClass,
@@ -161,11 +158,9 @@ export class MongoStore extends FrameworkBase {
     const isNew = !snapshot && typeof session === 'object' && session !== null && Object.hasOwn(session, 'req');
     const options = { ...expiryOf(session), snapshot, lazyKeys: LAZY_KEYS, isNew };
     const device = (this as unknown as Record<symbol, MongoStoreOptions['device']>)[DEVICE];
-    const written =
-      isNew && device
-        ? setNew(this.core, sid, session, options, () => device((session as { req: IncomingMessage }).req))
-        : this.core.set(sid, session, options);
-    return withCallback(written, callback);
+    const record =
+      isNew && device ? describeDevice(this.core, () => device((session as { req: IncomingMessage }).req)) : undefined;
+    return withCallback(this.core.set(sid, session, record ? { ...options, device: record } : options), callback);
   }
 
   /**
@@ -242,45 +237,6 @@ async function regenerateKeepingData(
     [req.sessionID, req.session] = [oldId, old];
     throw error;
   }
-}
-
-const DEVICE_FAILED: StoreWarning = {
-  code: WarningCode.DeviceFailed,
-  message: 'Option "device" threw or returned a record the store cannot keep: the session was saved without a device record.',
-};
-
-/**
- * Writes a session being created with the record `describe()` gives. A throw, or a record the
- * core refuses, never costs the session: it is saved without one, with a warning that holds no
- * request data.
- */
-async function setNew(
-  core: SessionStore,
-  id: string,
-  session: SessionData,
-  options: Parameters<SessionStore['set']>[2] & object,
-  describe: () => DeviceRecord | undefined,
-): Promise<void> {
-  let device: DeviceRecord | undefined;
-  try {
-    device = describe() ?? undefined;
-  } catch {
-    return failedDevice(core, () => core.set(id, session, options));
-  }
-  if (device === undefined) return core.set(id, session, options);
-  try {
-    await core.set(id, session, { ...options, device });
-  } catch (error) {
-    const refused = isMongoSessionError(error) && (error as { argument?: unknown }).argument === 'device';
-    if (!refused) throw error;
-    await failedDevice(core, () => core.set(id, session, options));
-  }
-}
-
-function failedDevice(core: SessionStore, save: () => Promise<void>): Promise<void> {
-  if (core.listenerCount('warning') > 0) core.emit('warning', DEVICE_FAILED);
-  else warnOnce(DEVICE_FAILED);
-  return save();
 }
 
 function seedDefaultOnly(option: string, value: unknown, only: unknown): void {

@@ -19,6 +19,8 @@ import {
   type Callback,
   type SessionSnapshot,
   type SessionStoreOptions,
+  DeviceContext,
+  type DeviceFunction,
   type StoreEventMap,
 } from '@mongo-session/core';
 
@@ -26,10 +28,17 @@ import {
 export type KoaSession = Record<string, any>;
 
 /**
- * Seed koa-mongodb-session's options (`uri`, `collection`) plus every core
- * option, passed through unchanged.
+ * koa-mongodb-session's options (`uri`, `collection`) plus every core option, passed through
+ * unchanged, and `device`.
  */
-export type MongoDBStoreOptions = SessionStoreOptions<KoaSession>;
+export type MongoDBStoreOptions = SessionStoreOptions<KoaSession> & {
+  /**
+   * What the request says about the device, kept with each new session (`listByOwner` shows
+   * it); needs `app.use(store.deviceContext())` before the session middleware. A throw saves
+   * the session without one (warning `DEVICE_FAILED`).
+   */
+  device?: DeviceFunction<any>;
+};
 
 /**
  * This store's events, each with the core event it re-emits. The core's `disconnect` is
@@ -64,12 +73,17 @@ class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
   readonly #snapshots = new WeakMap<object, SessionSnapshot>();
   /** What this request's `get` read, for a `set` of an object the app assigned in its place. */
   readonly #reads = new RequestReads();
+  readonly #device: DeviceFunction<any> | undefined;
+  readonly #devices = new DeviceContext();
   /** Whether the core tells a recovery by itself; see {@link MongoDBStoreImpl.#failWhileUnavailable}. */
   #recoveryReported: boolean;
 
   constructor(options: MongoDBStoreOptions, callback?: Callback<void>) {
     super();
-    this.#core = new SessionStore<KoaSession>(options);
+    // `device` is this adapter's; anything that is no options object is the core's to refuse.
+    const { device, ...coreOptions } = options !== null && typeof options === 'object' ? options : { device: undefined };
+    this.#device = device;
+    this.#core = new SessionStore<KoaSession>(options !== null && typeof options === 'object' ? coreOptions : options);
     // The core pings in the background and emits `connect` once it is back for a client it
     // watches: from the start for uri / client / db, and once opened for a clientPromise or a
     // mongoose connection. One that never opened is retried only by the next operation.
@@ -77,7 +91,7 @@ class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
     this.#recoveryReported = kind === 'uri' || kind === 'client' || kind === 'db';
     if (!this.#recoveryReported) this.#core.once('connect', () => (this.#recoveryReported = true));
     forwardEvents(this.#core, this, FORWARDED);
-    // Seed behaviour: the callback fires once after the first connection attempt, with null or the error.
+    // As koa-mongodb-session did: the callback fires once after the first connection attempt, with null or the error.
     if (typeof callback === 'function') void withCallback(this.#core.ready(), callback).catch(() => undefined);
   }
 
@@ -118,7 +132,13 @@ class MongoDBStoreImpl extends EventEmitter<MongoDBStoreEvents> {
     const ttl = typeof ttlMs === 'number' && !Number.isNaN(ttlMs) ? { ttlMs } : {};
     // An unchanged (`rolling`) save is a lazy touch; the core keeps its window under half this ttl.
     // Without a snapshot the session was generated in this request (isNew: one insert).
-    await this.#core.set(sid, sess, { ...ttl, snapshot, isNew: !snapshot });
+    const device = snapshot ? undefined : this.#devices.describe(this.#core, this.#device);
+    await this.#core.set(sid, sess, { ...ttl, snapshot, isNew: !snapshot, ...(device ? { device } : {}) });
+  }
+
+  /** The Koa middleware that lets `device` see each request: `app.use(store.deviceContext())` before the session middleware. */
+  deviceContext(): (ctx: object, next: () => Promise<unknown>) => Promise<unknown> {
+    return this.#devices.middleware();
   }
 
   async destroy(sid: string): Promise<void> {

@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
 import {
   addOwnerMethods,
+  DeviceContext,
+  type DeviceFunction,
   type OwnerMethods,
   forwardEvents,
   isSessionId,
@@ -33,6 +35,12 @@ export interface CreateOptions extends Omit<SessionStoreOptions, 'db' | 'mongoos
   db?: string | Db;
   /** Session lifetime in seconds, refreshed while the session is in use; default two weeks. */
   expirationTime?: number;
+  /**
+   * What the request says about the device, kept with each new session (`listByOwner` shows
+   * it); needs `app.use(store.deviceContext())` before the session middleware. A throw saves
+   * the session without one (warning `DEVICE_FAILED`).
+   */
+  device?: DeviceFunction<any>;
   /** Accepted for compatibility; the driver reconnects on its own (one warning). */
   auto_reconnect?: boolean;
   /** `mongodb://user:pass@host:port/database/collection`; wins over every option but `mongoose`. */
@@ -59,9 +67,12 @@ export class KoaSessionStoreLayer extends EventEmitter<StoreEventMap> {
   readonly #core: SessionStore<SessionData>;
   /** koa-session-store hands `save` only the id and a JSON string: what this request's `load` read. */
   readonly #reads = new RequestReads();
+  readonly #device: DeviceFunction<any> | undefined;
+  readonly #devices = new DeviceContext();
 
   constructor(options: CreateOptions = {}) {
     super();
+    this.#device = options?.device;
     const { coreOptions, ignored, winner } = toCoreOptions(options);
     this.#core = construct(coreOptions, ignored, options);
     forwardEvents(this.#core, this, FORWARDED);
@@ -103,7 +114,15 @@ export class KoaSessionStoreLayer extends EventEmitter<StoreEventMap> {
     // Relative to what this request read: a write prepared before a revocation stays
     // dropped, while a log-in after it (same id: the cookie keeps it) replaces the tombstone.
     const id = storageId(sid);
-    await this.#core.set(id, body as SessionData, { snapshot: this.#reads.snapshotFor(id) });
+    const snapshot = this.#reads.snapshotFor(id);
+    // A device record is kept only by the write that creates the session: asked for when none was read.
+    const device = snapshot?.createdAt ? undefined : this.#devices.describe(this.#core, this.#device);
+    await this.#core.set(id, body as SessionData, { snapshot, ...(device ? { device } : {}) });
+  }
+
+  /** The Koa middleware that lets `device` see each request: `app.use(store.deviceContext())` before the session middleware. */
+  deviceContext(): (ctx: object, next: () => Promise<unknown>) => Promise<unknown> {
+    return this.#devices.middleware();
   }
 
   /** Removes the session. */
@@ -149,7 +168,20 @@ function toCoreOptions(options: CreateOptions): { coreOptions: SessionStoreOptio
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', 'create() takes an options object, e.g. { db: "app" }.');
   }
-  const { expirationTime, auto_reconnect, mongoose, url, db, host, port, username, password, ssl, ...rest } = options;
+  const {
+    expirationTime,
+    auto_reconnect,
+    mongoose,
+    url,
+    db,
+    host,
+    port,
+    username,
+    password,
+    ssl,
+    device: _device,
+    ...rest
+  } = options;
   const given = (entries: Record<string, unknown>) => Object.keys(entries).filter((k) => entries[k] !== undefined);
   const discrete = { host, port, username, password, ssl };
   const coreOptions: SessionStoreOptions = { ...rest };

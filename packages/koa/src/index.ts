@@ -6,12 +6,9 @@
 import {
   addOwnerMethods,
   type DeviceRecord,
-  isMongoSessionError,
+  describeDevice,
   type OwnerMethods,
   isSessionId,
-  type StoreWarning,
-  WarningCode,
-  warnOnce,
   SessionStore,
   type LoadedSession,
   type SessionData,
@@ -121,7 +118,8 @@ export class KoaSessionStore {
     if (!snapshot) {
       const device = this.#device;
       const create = { expires, isNew: true };
-      return ctx && device ? setNew(this.core, key, sess, create, () => device(ctx)) : this.core.set(key, sess, create);
+      const record = ctx && device ? describeDevice(this.core, () => device(ctx)) : undefined;
+      return this.core.set(key, sess, record ? { ...create, device: record } : create);
     }
     // A touch must come early enough that the stored `_expire` never lapses while
     // the session is in use: skipped only while half the cookie's lifetime remains.
@@ -207,45 +205,6 @@ export class KoaSessionStore {
   removeListener<E extends keyof StoreEventMap>(event: E, listener: Listener<E>): this {
     return this.off(event, listener);
   }
-}
-
-const DEVICE_FAILED: StoreWarning = {
-  code: WarningCode.DeviceFailed,
-  message: 'Option "device" threw or returned a record the store cannot keep: the session was saved without a device record.',
-};
-
-/**
- * Writes a session being created with the record `describe()` gives. A throw, or a record the
- * core refuses, never costs the session: it is saved without one, with a warning that holds no
- * request data.
- */
-async function setNew(
-  core: SessionStore,
-  id: string,
-  session: SessionData,
-  options: { expires: Date; isNew: boolean },
-  describe: () => DeviceRecord | undefined,
-): Promise<void> {
-  let device: DeviceRecord | undefined;
-  try {
-    device = describe() ?? undefined;
-  } catch {
-    return failedDevice(core, () => core.set(id, session, options));
-  }
-  if (device === undefined) return core.set(id, session, options);
-  try {
-    await core.set(id, session, { ...options, device });
-  } catch (error) {
-    const refused = isMongoSessionError(error) && (error as { argument?: unknown }).argument === 'device';
-    if (!refused) throw error;
-    await failedDevice(core, () => core.set(id, session, options));
-  }
-}
-
-function failedDevice(core: SessionStore, save: () => Promise<void>): Promise<void> {
-  if (core.listenerCount('warning') > 0) core.emit('warning', DEVICE_FAILED);
-  else warnOnce(DEVICE_FAILED);
-  return save();
 }
 
 /** Creates the store for koa-session's `store` option. */
