@@ -18,11 +18,18 @@ import {
   type SessionData,
   type SessionStoreOptions,
   type StoredSession,
+  describeDevice,
+  type DeviceFunction,
 } from '@mongo-session/core';
 
-/** `MongoSess.connect()` options: the seed's names plus every core option except `ttlMs` (use `expires`). */
+/** `MongoSess.connect()` options: MongoSess's names plus every core option except `ttlMs` (use `expires`). */
 export interface ConnectOptions extends Omit<SessionStoreOptions, 'ttlMs'> {
-  /** Credentials (seed shape); passed to the driver as `auth: { username, password }`. */
+  /**
+   * What the request says about the device, kept with each new session (`listByOwner` shows it).
+   * A throw saves the session without one (warning `DEVICE_FAILED`).
+   */
+  device?: DeviceFunction<IncomingMessage>;
+  /** Credentials (MongoSess's shape); passed to the driver as `auth: { username, password }`. */
   auth?: { user: string; pass: string };
   /** Stored lifetime in ms (default two weeks); every write extends it. */
   expires?: number;
@@ -82,7 +89,8 @@ function connect(options: ConnectOptions, callback?: (error: Error | null) => vo
       'MongoSess.connect() was already called; call MongoSess.close() first.',
     );
   }
-  const { auth, expires, ...rest } = options ?? ({} as ConnectOptions);
+  const { auth, expires, device: describe, ...rest } = options ?? ({} as ConnectOptions);
+  device = describe;
   const core: SessionStoreOptions = { ...rest };
   if (expires !== undefined) core.ttlMs = expires;
   if (auth !== undefined) {
@@ -107,6 +115,8 @@ function close(callback?: Callback<void>): Promise<void> {
 const { listByOwner, countByOwner, destroyByOwner } = ownerMethods(requireStore);
 
 const newId = (): string => randomBytes(24).toString('base64url');
+/** The connected store's `device` option. */
+let device: DeviceFunction<IncomingMessage> | undefined;
 
 /** `name`, or its MongoSess spelling `cookieName` (both given must agree). */
 function cookieNameOf({ name, cookieName }: SessionOptions): string {
@@ -172,9 +182,11 @@ export class Session {
    * server): every method of this handle rejects with it instead.
    */
   #failure: Error | undefined;
+  readonly #req: IncomingMessage;
 
   constructor(req: IncomingMessage, res: ServerResponse, options: SessionOptions = {}) {
     this.#res = res;
+    this.#req = req;
     try {
       this.#read(req, options);
     } catch (error) {
@@ -232,7 +244,9 @@ export class Session {
           const loaded = this.#id === undefined || this.#unwritten ? null : await s.load(this.#id);
           if (loaded) return s.set(loaded.snapshot.id, { ...loaded.session, ...values }, { snapshot: loaded.snapshot });
           if (!this.#unwritten) this.#create(); // ended or expired meanwhile: a new session, never the old id
-          await s.set(this.#id!, { ...values });
+          const describe = device;
+          const record = describe ? describeDevice(s, () => describe(this.#req)) : undefined;
+          await s.set(this.#id!, { ...values }, record ? { device: record } : {});
           this.#unwritten = false;
         };
       }),
@@ -293,11 +307,12 @@ export class Session {
   }
 
   /**
-   * Moves the session to a new id: the same data is written under a fresh id, the cookie names
-   * the new id, and the old document is removed, so an id known before (a cookie planted by an
-   * attacker: session fixation) reads nothing afterwards. Call it on log-in, before storing the
-   * user. Without a stored session there is nothing to move: a session that is gone (or was
-   * never written) gets a new, still empty id; no session at all stays none.
+   * Moves the session to a new id (core `regenerate`): the cookie names the new id, and the old
+   * one is revoked in the same step that moves the data, so an id known before (a cookie planted
+   * by an attacker: session fixation) reads nothing afterwards; the session keeps its creation
+   * time and device record. Call it on log-in, before storing the user. Without a stored session
+   * there is nothing to move: a session that is gone (or was never written) gets a new, still
+   * empty id; no session at all stays none.
    */
   regenerate(callback?: Callback<void>): Promise<void> {
     return withCallback(
@@ -307,20 +322,13 @@ export class Session {
         return async (s) => {
           const old = this.#id;
           if (old === undefined) return;
-          const loaded = this.#unwritten ? null : await s.load(old);
-          if (!loaded) return this.#create();
           const id = newId();
-          await s.set(id, loaded.session, { isNew: true });
-          try {
-            this.#sendCookie(id);
-          } catch (error) {
-            await s.destroy(id).catch(() => undefined); // the cookie still names the old id: drop the copy
-            throw error;
-          }
+          if (this.#unwritten || !(await s.regenerate(old, id))) return this.#create();
+          // From here only the new id holds the session: should the cookie no longer be sendable
+          // (headers sent meanwhile), the promise rejects and the browser is logged out, never
+          // left on the old id. Do not complete a log-in then.
+          this.#sendCookie(id);
           this.#id = this.#cookieId = id;
-          // From here the browser holds the new id; should removing the old one fail, the promise
-          // rejects (the old id stays readable until it expires), so do not complete a log-in then.
-          await s.destroy(old);
         };
       }),
       callback,
