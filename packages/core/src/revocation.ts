@@ -10,6 +10,7 @@
  */
 import type { Collection, Document, Filter, UpdateFilter } from 'mongodb';
 import type { DocumentKey, SessionDocument } from './document';
+import { FLAT_PEER_DOCUMENT } from './peers';
 import { ServerCode, serverCodeOf } from './server-codes';
 
 /** Owner queries skip tombstones. */
@@ -68,4 +69,50 @@ export function liveTombstone(now: Date): Document {
 /** The filter for one document by `_id` (an ObjectId only for koa-generic-session-mongo's documents). */
 export function byKey(documentId: DocumentKey): Filter<SessionDocument> {
   return { _id: documentId } as Filter<SessionDocument>;
+}
+
+/**
+ * Revokes the documents a filter names; resolves to how many. Flat peer documents are deleted
+ * instead: a tombstone would keep body keys their store still reads after switching back.
+ *
+ * `writesSettled`: servers without per-document isolation (FerretDB 1.x) can let a concurrent
+ * write of this process put a revoked body back, so the filter is revoked again once the writes
+ * in flight when revocation began, and those started during it, have settled.
+ */
+export async function revokeMatching(
+  col: Collection<SessionDocument>,
+  filter: Document,
+  writesSettled?: () => Promise<unknown> | undefined,
+): Promise<number> {
+  const revoke = async () =>
+    (await col.deleteMany({ ...filter, ...FLAT_PEER_DOCUMENT } as Filter<SessionDocument>)).deletedCount +
+    (await col.updateMany(filter, tombstoneUpdate(new Date()))).modifiedCount;
+  const before = writesSettled?.();
+  let revoked = await revoke();
+  const during = writesSettled?.();
+  if (before || during) {
+    await Promise.all([before, during]);
+    revoked += await revoke();
+  }
+  return revoked;
+}
+
+/**
+ * `maxSessionsPerOwner`: revokes the owner's live sessions beyond `max`, oldest first by
+ * `createdAt`, never `keep` (the one just written); resolves to their ids as stored.
+ */
+export async function evictBeyondLimit(
+  col: Collection<SessionDocument>,
+  owner: string,
+  keep: string,
+  max: number,
+): Promise<string[]> {
+  const live = await col
+    .find<Document>(liveFilter({ owner: { $eq: owner } }), { projection: { _id: 1, sid: 1, createdAt: 1 } })
+    .sort({ createdAt: -1 })
+    .toArray();
+  const excess = live.filter((doc) => doc['_id'] !== keep).slice(Math.max(0, max - 1));
+  if (excess.length === 0) return [];
+  await revokeMatching(col, { _id: { $in: excess.map((doc) => doc['_id']) }, ...NOT_REVOKED });
+  return excess.map((doc) => (typeof doc['_id'] === 'string' ? doc['_id'] : String(doc['sid'])));
 }

@@ -4,17 +4,17 @@
  *
  * - document.ts: the document model (encode, decode, seal) and snapshots;
  * - write-plan.ts / writes.ts: what a write changes, and how it reaches the server;
- * - revocation.ts: tombstones ("log out everywhere");
- * - indexes.ts: indexes and expiry; peers.ts: other stores' documents;
+ * - reader.ts: finding and reading sessions; policy.ts: idle / absolute / anonymous lifetimes;
+ * - revocation.ts: tombstones ("log out everywhere"); rotation.ts: `regenerate`;
+ * - indexes.ts: indexes and expiry; peers.ts, peer-tracker.ts: other stores' documents;
  * - connection.ts, deadline.ts: connections, outages and operation deadlines.
  */
 import { EventEmitter } from 'node:events';
-import type { Collection, Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
 import {
   DocumentCodec,
-  READ_OPTIONS,
   SessionSnapshot,
   type LoadedSession,
   type ReadSession,
@@ -25,15 +25,17 @@ import { InvalidArgumentError, type MongoSessionError, SerializationError, descr
 import { IndexKeeper } from './maintenance';
 import { checkDevice, checkId, checkOwner, expiryOf } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
-import { expiredPeerFilter, FLAT_PEER_DOCUMENT, PEER_SHAPES, peerSessionId, peerShapeOf, type PeerShape } from './peers';
+import { PeerTracker } from './peer-tracker';
+import { SessionReader } from './reader';
+import { rotateSession } from './rotation';
 import { warnOnce } from './forward-events';
 import { globalState } from './registry';
-import { NOT_REVOKED, liveFilter, tombstoneUpdate, updateLive } from './revocation';
+import { NOT_REVOKED, evictBeyondLimit, revokeMatching, updateLive } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
+import type { DestroyByOwnerOptions, StoreEventMap } from './store-events';
 import { publishRead, publishSession } from './metrics';
 import { SessionWriter } from './writes';
-import { SessionPolicy, type PolicyEnd } from './policy';
-import { byKey } from './revocation';
+import { SessionPolicy } from './policy';
 import type { WriteOptions } from './write-plan';
 
 export { FORMAT_VERSION, SessionSnapshot } from './document';
@@ -41,30 +43,7 @@ export type { LoadedSession, ReadSession, SessionDocument, StoredSession } from 
 export type { DeviceRecord, WriteOptions } from './write-plan';
 export type { PolicyEnd } from './policy';
 
-/** `destroyByOwner`'s options. */
-export interface DestroyByOwnerOptions {
-  /** A session id to keep ("log out my other devices"). */
-  except?: string;
-}
-
-/** A warning event's payload. Never contains session data or session ids. */
-export type { StoreWarning };
-
-export interface StoreEventMap {
-  connect: [];
-  disconnect: [];
-  error: [MongoSessionError];
-  warning: [StoreWarning];
-  create: [sessionId: string];
-  update: [sessionId: string];
-  touch: [sessionId: string];
-  destroy: [sessionId: string];
-  /**
-   * A session ended by a lifetime policy: `idle` / `absolute` when a read found it over (it
-   * reads as no session), `evicted` when `maxSessionsPerOwner` revoked it (the id as stored).
-   */
-  expired: [sessionId: string, reason: PolicyEnd];
-}
+export type { DestroyByOwnerOptions, StoreEventMap, StoreWarning } from './store-events';
 
 export class SessionStore<Body extends object = SessionData> extends EventEmitter<StoreEventMap> {
   readonly options: ResolvedOptions<Body>;
@@ -78,32 +57,36 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   #connected: boolean | undefined;
   readonly #codec: DocumentCodec<Body>;
   readonly #writer: SessionWriter<Body>;
-  /** The peer shape new sessions are written in (see peers.ts), until `adoptPeerDocuments`. */
-  #newShape: PeerShape | undefined;
-  /** Settles once the collection was looked at for peer documents (new sessions wait for it). */
-  readonly #peerShapeKnown: Promise<unknown>;
-  /** The peer shapes the collection may hold: the sweep removes their expired documents. */
-  readonly #peerShapes = new Set<PeerShape>();
+  /** Other stores' documents in the collection (see peers.ts). */
+  readonly #peers: PeerTracker;
   readonly #policy: SessionPolicy;
+  readonly #reader: SessionReader<Body>;
 
   constructor(options: SessionStoreOptions<Body>) {
     super();
     this.options = resolveOptions(options);
     this.#codec = new DocumentCodec(this.options, (warning) => this.#warn(warning));
-    this.#policy = new SessionPolicy(this.options);
+    const policy = new SessionPolicy(this.options);
+    this.#policy = policy;
+    const peers = new PeerTracker(this.options);
+    this.#peers = peers;
+    this.#reader = new SessionReader({
+      options: this.options,
+      codec: this.#codec,
+      policy,
+      peers,
+      expired: (sessionId, reason) => this.emit('expired', sessionId, reason),
+    });
     this.#writer = new SessionWriter({
       options: this.options,
       codec: this.#codec,
       emit: (event, sessionId) => this.emit(event, sessionId),
       warn: (warning) => this.#warn(warning),
-      newShape: () => this.#newShape,
-      peerShapeKnown: () => this.#peerShapeKnown,
-      findsBySid: () => this.#peerShapes.has('sid'),
-      policy: this.#policy,
+      newShape: () => peers.newShape,
+      peerShapeKnown: () => peers.known,
+      findsBySid: () => peers.findsBySid,
+      policy,
     });
-    const { peerFormat, adoptPeerDocuments } = this.options;
-    this.#newShape = peerFormat && !adoptPeerDocuments ? PEER_SHAPES[peerFormat] : undefined;
-    if (peerFormat) this.#peerShapes.add(PEER_SHAPES[peerFormat]);
     const { connection, databaseName, selectionTimeoutMs } = this.options;
     this.#connection = new StoreConnection(connection, databaseName, selectionTimeoutMs, {
       onConnect: () => this.#onConnect(),
@@ -127,10 +110,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       }
       // A refused index reaches ready() and `error` listeners; the store still works (with a sweep).
       const outcome = await this.#indexes.ensure().catch(() => undefined);
-      await this.#detectPeerShape().catch(() => undefined);
+      const col = await this.#connection.collection<SessionDocument>(this.options.collection).catch(() => undefined);
+      if (col) await peers.detect(col).catch(() => undefined);
       return outcome?.error ?? null;
     });
-    this.#peerShapeKnown = this.#setup;
+    peers.known = this.#setup;
     globalState().stores.add(this);
   }
 
@@ -219,7 +203,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#operations.run('read the session', async (col) => {
         checkId(id);
-        const doc = await this.#find(col, id);
+        const doc = await this.#reader.find(col, id);
         return this.#issue(publishRead(doc ? this.#codec.decode(doc, id) : null, this.options.collection));
       }),
       callback,
@@ -237,7 +221,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('read the session', async (col) => {
         checkId(id);
         const documentId = this.#codec.documentId(id);
-        const doc = await this.#find(col, id);
+        const doc = await this.#reader.find(col, id);
         const loaded = publishRead(doc ? this.#codec.decode(doc, id) : null, this.options.collection);
         if (loaded) return this.#issue(loaded);
         const ownTombstone = doc?.['_id'] === documentId && doc['revoked'] === true;
@@ -252,37 +236,12 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   /**
-   * The document of a session: by `_id`, the one lookup on the hot path; when the collection
-   * may hold koa-generic-session-mongo's documents, which sit under an ObjectId, a miss is
-   * looked up once more by their `sid` (indexed by that store).
-   */
-  async #find(col: Collection<SessionDocument>, id: string): Promise<Document | null> {
-    let doc: Document | null = await col.findOne({ _id: this.#codec.documentId(id) }, READ_OPTIONS);
-    if (!doc) {
-      await this.#peerShapeKnown;
-      if (!this.#peerShapes.has('sid')) return null;
-      doc = await col.findOne({ sid: id, v: { $exists: false } } as Document, READ_OPTIONS);
-    }
-    return doc && this.#unlessEnded(doc, id);
-  }
-
-  /** A document whose session a lifetime policy ended reads as none (with an `expired` event). */
-  #unlessEnded(doc: Document, id: string): Document | null {
-    if (doc['revoked'] === true) return doc;
-    const reason = this.#policy.endedBy(doc, Date.now());
-    if (!reason) return doc;
-    this.emit('expired', id, reason);
-    publishSession('expired', this.options.collection, reason);
-    return null;
-  }
-
-  /**
    * Every live session: `[{ id, session, expires }]` (ids as stored: hashed with
    * `hashSessionIds`). Unreadable documents are skipped with a warning.
    */
   all(callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
     return withCallback(
-      this.#operations.run('list sessions', COLLECTION_WIDE, (col) => this.#list(col, {})),
+      this.#operations.run('list sessions', COLLECTION_WIDE, (col) => this.#reader.list(col, {})),
       callback,
     );
   }
@@ -290,41 +249,9 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   /** How many sessions are live (expired documents not yet removed are not counted). */
   length(callback?: Callback<number>): Promise<number> {
     return withCallback(
-      this.#operations.run('count sessions', COLLECTION_WIDE, (col) => this.#count(col, {})),
+      this.#operations.run('count sessions', COLLECTION_WIDE, (col) => this.#reader.count(col, {})),
       callback,
     );
-  }
-
-  /** The live documents this store can read, decoded one at a time. */
-  async *#readable(col: Collection<SessionDocument>, filter: Document): AsyncGenerator<LoadedSession<Body> & { doc: Document }> {
-    const now = Date.now();
-    for await (const doc of col.find(liveFilter(filter), READ_OPTIONS)) {
-      const id = peerSessionId(doc) ?? (typeof doc._id === 'string' ? doc._id : undefined);
-      const loaded = id === undefined || this.#policy.endedBy(doc, now) ? null : this.#codec.decode(doc, id);
-      if (loaded) yield { ...loaded, doc };
-    }
-  }
-
-  async #list(col: Collection<SessionDocument>, filter: Document): Promise<StoredSession<Body>[]> {
-    const out: StoredSession<Body>[] = [];
-    for await (const { session, snapshot, doc } of this.#readable(col, filter)) {
-      const entry: StoredSession<Body> = { id: snapshot.id, session, expires: snapshot.expires };
-      if (snapshot.createdAt) entry.createdAt = snapshot.createdAt;
-      if (doc['lastSeenAt'] instanceof Date) entry.lastSeenAt = doc['lastSeenAt'];
-      if (doc['device'] !== null && typeof doc['device'] === 'object') entry.device = doc['device'];
-      out.push(entry);
-    }
-    return out;
-  }
-
-  /**
-   * Counts what `#list` would return: a document this store cannot read (encrypted with a
-   * retired key, in clear under `crypto`, corrupt) is no session, so it is not counted.
-   */
-  async #count(col: Collection<SessionDocument>, filter: Document): Promise<number> {
-    let count = 0;
-    for await (const _ of this.#readable(col, filter)) count++;
-    return count;
   }
 
   #issue<T extends { snapshot: SessionSnapshot } | null>(read: T): T {
@@ -373,7 +300,11 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         await this.#operations.serialize(id, () => this.#writer.save(col, id, session, stored, owner, opts), deadline);
         // A log-in (the session got its owner): the owner's oldest sessions beyond the limit go.
         if (owner !== undefined && owner !== ownerBefore && this.options.maxSessionsPerOwner !== undefined) {
-          await this.#evictBeyondLimit(col, owner, this.#codec.documentId(id));
+          const evicted = await evictBeyondLimit(col, owner, this.#codec.documentId(id), this.options.maxSessionsPerOwner);
+          for (const evictedId of evicted) {
+            publishSession('expired', this.options.collection, 'evicted');
+            this.emit('expired', evictedId, 'evicted');
+          }
         }
       }),
       cb,
@@ -443,7 +374,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   listByOwner(owner: string, callback?: Callback<StoredSession<Body>[]>): Promise<StoredSession<Body>[]> {
     return withCallback(
       this.#operations.run('list sessions by owner', COLLECTION_WIDE, async (col) =>
-        this.#list(col, { owner: { $eq: checkOwner(owner) } }),
+        this.#reader.list(col, { owner: { $eq: checkOwner(owner) } }),
       ),
       callback,
     );
@@ -452,7 +383,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   countByOwner(owner: string, callback?: Callback<number>): Promise<number> {
     return withCallback(
       this.#operations.run('count sessions by owner', COLLECTION_WIDE, async (col) =>
-        this.#count(col, { owner: { $eq: checkOwner(owner) } }),
+        this.#reader.count(col, { owner: { $eq: checkOwner(owner) } }),
       ),
       callback,
     );
@@ -478,42 +409,10 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
           filter['_id'] = { $ne: this.#codec.documentId(opts.except) };
           filter['sid'] = { $ne: opts.except }; // koa-generic-session-mongo's documents
         }
-        // Servers without per-document isolation (FerretDB 1.x) can let a concurrent write
-        // of this process put a revoked body back: revoke again once the writes in flight
-        // when revocation began, and those started during it, have settled.
-        const before = this.#operations.writesSettled();
-        let revoked = await this.#revoke(col, filter);
-        const during = this.#operations.writesSettled();
-        if (before || during) {
-          await Promise.all([before, during]);
-          revoked += await this.#revoke(col, filter);
-        }
-        return revoked;
+        return revokeMatching(col, filter, () => this.#operations.writesSettled());
       }),
       cb,
     );
-  }
-
-  /** Tombstones the documents a filter names; flat peer documents are deleted (a tombstone would keep body keys their store reads). */
-  async #revoke(col: Collection<SessionDocument>, filter: Document): Promise<number> {
-    const deleted = (await col.deleteMany({ ...filter, ...FLAT_PEER_DOCUMENT })).deletedCount;
-    return deleted + (await col.updateMany(filter, tombstoneUpdate(new Date()))).modifiedCount;
-  }
-
-  /** `maxSessionsPerOwner`: the owner's sessions beyond the limit, oldest first, are revoked; `keep` (the one just written) never. */
-  async #evictBeyondLimit(col: Collection<SessionDocument>, owner: string, keep: string): Promise<void> {
-    const max = this.options.maxSessionsPerOwner!;
-    const live = await col
-      .find<Document>(liveFilter({ owner: { $eq: owner } }), { projection: { _id: 1, sid: 1, createdAt: 1 } })
-      .sort({ createdAt: -1 })
-      .toArray();
-    const excess = live.filter((doc) => doc._id !== keep).slice(Math.max(0, max - 1));
-    if (excess.length === 0) return;
-    await this.#revoke(col, { _id: { $in: excess.map((doc) => doc._id) }, ...NOT_REVOKED });
-    for (const doc of excess) {
-      publishSession('expired', this.options.collection, 'evicted');
-      this.emit('expired', typeof doc._id === 'string' ? doc._id : String(doc['sid']), 'evicted');
-    }
   }
 
   // ---------------------------------------------------------------- rotation
@@ -532,27 +431,16 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         if (oldId === newId) throw new InvalidArgumentError('newId', 'regenerate() needs a new session id, not the old one.');
         return this.#operations.serialize(
           oldId,
-          async () => {
-            const doc = await this.#find(col, oldId);
-            const loaded = doc ? this.#codec.decode(doc, oldId) : null;
-            if (!loaded) return false;
-            const { snapshot } = loaded;
-            const filter = { ...byKey(snapshot.documentId), ...NOT_REVOKED };
-            const flat = snapshot.peerShape === 'sid' || snapshot.peerShape === 'flat';
-            const last = flat
-              ? await col.findOneAndDelete(filter, READ_OPTIONS)
-              : await col.findOneAndUpdate(filter, tombstoneUpdate(new Date()), { ...READ_OPTIONS, returnDocument: 'before' });
-            const final = last ? this.#codec.decode(last, oldId) : null;
-            if (!final) return false;
-            publishSession('destroy', this.options.collection);
-            this.emit('destroy', oldId);
-            const device = last?.['device'] !== null && typeof last?.['device'] === 'object' ? last['device'] : undefined;
-            await this.#writer.create(col, newId, final.session, this.#codec.ownerOf(final.session), final.snapshot.expires, {
-              createdAt: final.snapshot.createdAt,
-              device,
-            });
-            return true;
-          },
+          () =>
+            rotateSession(col, oldId, newId, {
+              reader: this.#reader,
+              codec: this.#codec,
+              writer: this.#writer,
+              destroyed: () => {
+                publishSession('destroy', this.options.collection);
+                this.emit('destroy', oldId);
+              },
+            }),
           deadline,
         );
       }),
@@ -562,26 +450,6 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
 
   // ---------------------------------------------------------------- expiry
 
-  /**
-   * While the collection holds another store's documents, new sessions are written in
-   * that store's shape too, so switching back to it keeps them (see peers.ts). A `sid`
-   * index, or one such document, says koa-generic-session-mongo's documents may be here.
-   */
-  async #detectPeerShape(): Promise<void> {
-    const col = await this.#connection.collection<SessionDocument>(this.options.collection);
-    const indexes = await col
-      .listIndexes()
-      .toArray()
-      .catch(() => [] as Document[]);
-    if (indexes.some((index) => index['key']?.['sid'] !== undefined)) this.#peerShapes.add('sid');
-    const doc = await col.findOne({ v: { $exists: false }, revoked: { $exists: false } } as Document, {
-      projection: { session: 1, blob: 1, v: 1, sid: 1, ttl: 1, createdAt: 1, expires: 1 },
-    });
-    const shape = doc ? peerShapeOf(doc) : undefined;
-    if (shape) this.#peerShapes.add(shape);
-    if (!this.options.peerFormat && !this.options.adoptPeerDocuments) this.#newShape = shape;
-  }
-
   /** Deletes expired documents now; what the interval sweep runs. Resolves to the number deleted. */
   sweepExpired(callback?: Callback<number>): Promise<number> {
     return withCallback(
@@ -589,10 +457,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
         const now = new Date();
         let deleted = (await col.deleteMany({ expires: { $lte: now } })).deletedCount;
         // Peers' documents whose lifetime is another field (their own TTL index is often refused or missing).
-        for (const shape of this.#peerShapes) {
-          const expired = expiredPeerFilter(shape, now, this.options.ttlMs);
-          if (expired) deleted += (await col.deleteMany(expired)).deletedCount;
-        }
+        for (const expired of this.#peers.expiredFilters(now)) deleted += (await col.deleteMany(expired)).deletedCount;
         return deleted;
       }),
       callback,
