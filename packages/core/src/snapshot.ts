@@ -107,3 +107,24 @@ export interface StoredSession<Body = SessionData> {
   /** The device record it was created with (write option `device`). */
   device?: DeviceRecord;
 }
+
+/**
+ * The snapshots a store handed out. A write may only be relative to one of them: a snapshot
+ * names the document a write goes to (the hashed id with `hashSessionIds`), so a forged one
+ * could aim a write elsewhere.
+ */
+export class IssuedSnapshots {
+  readonly #issued = new WeakSet<SessionSnapshot>();
+
+  issue<T extends { snapshot: SessionSnapshot } | null>(read: T): T {
+    if (read) this.#issued.add(read.snapshot);
+    return read;
+  }
+
+  /** The snapshot a write is relative to, if it is for this id; one not handed out is refused. */
+  checked(id: string, snapshot: SessionSnapshot | undefined, refuse: () => Error): SessionSnapshot | undefined {
+    if (snapshot === undefined) return undefined;
+    if (!this.#issued.has(snapshot)) throw refuse();
+    return snapshot.id === id ? snapshot : undefined;
+  }
+}

@@ -26,11 +26,12 @@ import { IndexKeeper } from './maintenance';
 import { checkDevice, checkId, checkOwner, expiryOf } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
 import { PeerTracker } from './peer-tracker';
+import { IssuedSnapshots } from './snapshot';
 import { SessionReader } from './reader';
 import { rotateSession } from './rotation';
 import { warnOnce } from './forward-events';
 import { globalState } from './registry';
-import { NOT_REVOKED, evictBeyondLimit, revokeMatching, updateLive } from './revocation';
+import { NOT_REVOKED, evictBeyondLimit, revokeMatching } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
 import type { DestroyByOwnerOptions, StoreEventMap } from './store-events';
 import { publishRead, publishSession } from './metrics';
@@ -52,7 +53,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   readonly #operations: OperationRunner;
   readonly #indexes: IndexKeeper;
   /** Snapshots this store handed out: a write may only be relative to one of them. */
-  readonly #issued = new WeakSet<SessionSnapshot>();
+  readonly #issued = new IssuedSnapshots();
   #closing: Promise<void> | undefined;
   #connected: boolean | undefined;
   readonly #codec: DocumentCodec<Body>;
@@ -255,25 +256,17 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   #issue<T extends { snapshot: SessionSnapshot } | null>(read: T): T {
-    if (read) this.#issued.add(read.snapshot);
-    return read;
+    return this.#issued.issue(read);
   }
 
-  /**
-   * The snapshot a write is relative to, if it is for this id. One this store did not hand
-   * out is refused: a snapshot names the document a write goes to (the hashed id with
-   * `hashSessionIds`), so a forged one could aim a write elsewhere.
-   */
+  /** The snapshot a write is relative to, if it is for this id (see IssuedSnapshots). */
   #snapshotFor(id: string, opts: WriteOptions | undefined): SessionSnapshot | undefined {
-    const snapshot = opts?.snapshot;
-    if (snapshot === undefined) return undefined;
-    if (!this.#issued.has(snapshot)) {
-      throw new InvalidArgumentError(
-        'snapshot',
-        'Option "snapshot" must be the snapshot this store returned from load() or read().',
-      );
-    }
-    return snapshot.id === id ? snapshot : undefined;
+    return this.#issued.checked(
+      id,
+      opts?.snapshot,
+      () =>
+        new InvalidArgumentError('snapshot', 'Option "snapshot" must be the snapshot this store returned from load() or read().'),
+    );
   }
 
   // ---------------------------------------------------------------- writes
@@ -334,12 +327,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
           async () => {
             if (expires.getTime() <= Date.now()) return this.#writer.delete(col, id);
             if (snapshot) return this.#writer.touch(col, snapshot, expires, opts?.touchAfterMs);
-            // Never onto a tombstone: it lives exactly as long as the revoked session could have.
-            const touched = { $set: { expires, lastSeenAt: new Date() } };
-            if ((await updateLive(col, this.#codec.documentId(id), touched)) > 0) {
-              publishSession('touch', this.options.collection);
-              this.emit('touch', id);
-            }
+            return this.#writer.touchUnread(col, id, expires);
           },
           deadline,
         );

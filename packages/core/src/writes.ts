@@ -361,6 +361,12 @@ export class SessionWriter<Body extends object = SessionData> {
     this.#afterRelativeWrite(matched, snapshot, expires, 'touch');
   }
 
+  /** A touch with nothing read before; never onto a tombstone (it lives exactly as long as the revoked session could have). */
+  async touchUnread(col: Collection<SessionDocument>, id: string, expires: Date): Promise<void> {
+    const matched = await updateLive(col, this.#codec.documentId(id), { $set: { expires, lastSeenAt: new Date() } });
+    if (matched > 0) this.#emit('touch', id);
+  }
+
   #afterRelativeWrite(matched: number, snapshot: SessionSnapshot, expires: Date, event: 'update' | 'touch'): void {
     if (matched === 0) return this.#writeAfterDestroy();
     snapshot.expires = expires;
