@@ -122,7 +122,9 @@ export class KoaSessionStore {
       return this.core.set(key, sess, record ? { ...create, device: record } : create);
     }
     // A touch must come early enough that the stored `_expire` never lapses while
-    // the session is in use: skipped only while half the cookie's lifetime remains.
+    // the session is in use: skipped only while half the cookie's lifetime remains. The
+    // core's own cap (half the stored lifetime) is not enough here: koa-session stores
+    // for its cookie's maxAge plus 10 s, so with a maxAge under 10 s `_expire` would lapse.
     const lifetime = typeof sess['_maxAge'] === 'number' ? sess['_maxAge'] : ttlMs;
     const touchAfterMs = Math.min(this.core.options.touchAfterMs, lifetime / 2);
     // Only `_expire` / `_maxAge` changed: the core skips the write until the touch is due.
