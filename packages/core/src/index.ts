@@ -19,8 +19,7 @@ export type {
 export * from './adapter-exports';
 export { isMongoSessionError } from './errors';
 export type { MongoSessionErrorOptions } from './errors';
-export { DEFAULTS, OPTION_NAMES, defaultTouchAfterMs } from './options';
-export { mapLegacyClientOptions } from './connection-options';
+export { DEFAULTS, OPTION_NAMES } from './options';
 export type {
   AutoRemove,
   CryptoOptions,
@@ -35,8 +34,6 @@ export type {
   SessionStoreOptions,
   StoreWarning,
 } from './options';
-export { encodeBody, decodeBody, escapeKey, unescapeKey, MAX_DEPTH } from './encoding';
-export type { EncodedBody } from './encoding';
 export { withCallback, splitCallback } from './callback';
 export type { Callback } from './callback';
 export { addOwnerMethods, ownerMethods } from './owner-methods';

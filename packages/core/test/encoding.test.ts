@@ -1,5 +1,7 @@
 import { MongoClient } from 'mongodb';
-import { decodeBody, encodeBody, escapeKey, MAX_DEPTH, SerializationError, SessionStore, unescapeKey } from '@mongo-session/core';
+import { SerializationError, SessionStore } from '@mongo-session/core';
+// The encoding is internal: tested from its module, not exported by the package.
+import { decodeBody, encodeBody, escapeKey, MAX_DEPTH, unescapeKey } from '../src/encoding';
 import { testUri, uniqueDatabaseName } from '@mongo-session/test-utils';
 import { losslessCorpus as corpus } from '@mongo-session/test-utils/lossless-corpus';
 
