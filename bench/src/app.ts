@@ -43,9 +43,13 @@ function buildStore(cfg: AppConfig): { store: session.Store; deviations: string[
         uri: cfg.uri,
         idleTimeoutMs: 30 * 60_000,
         absoluteTimeoutMs: 12 * 3_600_000,
+        device: (req) => ({ userAgent: req.headers['user-agent'] ?? null }),
       });
       store.on('warning', () => undefined);
-      return { store: store as unknown as session.Store, deviations: ['idleTimeoutMs 30 min, absoluteTimeoutMs 12 h'] };
+      return {
+        store: store as unknown as session.Store,
+        deviations: ['idleTimeoutMs 30 min, absoluteTimeoutMs 12 h, a device record per new session'],
+      };
     }
     case 'connect-mongo':
     case 'connect-mongo-touchAfter': {

@@ -6,7 +6,7 @@ import type { FloorResult, FloorShape } from './floor';
 export const STORE_LABELS: Record<StoreName, string> = {
   ours: '@mongo-session/express',
   'ours-json': "@mongo-session/express, serializer: 'json'",
-  'ours-policies': '@mongo-session/express, idle + absolute timeouts',
+  'ours-policies': '@mongo-session/express, timeouts + device records',
   'connect-mongo': 'connect-mongo 6.0.0',
   'connect-mongo-touchAfter': 'connect-mongo 6.0.0, touchAfter',
   'connect-mongodb-session': 'connect-mongodb-session 5.0.0',

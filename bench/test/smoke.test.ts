@@ -18,7 +18,7 @@ const LABELS = [
   'connect-mongo 6.0.0, touchAfter',
   'connect-mongodb-session 5.0.0',
   'MemoryStore',
-  '@mongo-session/express, idle + absolute timeouts',
+  '@mongo-session/express, timeouts + device records',
 ];
 
 let child: ChildProcess | undefined;
