@@ -1,4 +1,6 @@
 /** The MongoDB server error codes the store acts on, by their server names. */
+import type { Collection, Document } from 'mongodb';
+import { OperationError } from './errors';
 export const ServerCode = Object.freeze({
   BadValue: 2,
   Unauthorized: 13,
@@ -40,4 +42,37 @@ export function duplicateKeyIndex(error: unknown): { name: string; onId: boolean
   const named = typeof message === 'string' ? /\bindex: (\S+)/.exec(message)?.[1] : undefined;
   if (named) return { name: named, onId: named === '_id_' };
   return { name: '_id_', onId: true };
+}
+
+/** A refusal by a unique index that is not ours (another session store may have left it). */
+export function uniqueIndexError(name: string, collection: string): OperationError {
+  return new OperationError(
+    `The unique index "${name}" on collection "${collection}" refused a session write (duplicate key). ` +
+      `It is not an index of this store (another session store may have left it): drop it with ` +
+      `db.${collection}.dropIndex("${name}") or use another collection.`,
+    ServerCode.DuplicateKey,
+    'DuplicateKey',
+  );
+}
+
+/** The unique-index refusal, asking the server which indexes are unique where its error names none (FerretDB 1.x). */
+export async function foreignUniqueIndexError(
+  col: Pick<Collection<Document>, 'listIndexes' | 'collectionName'>,
+): Promise<OperationError> {
+  const names = (await col.listIndexes().toArray())
+    .filter((index) => index['unique'] === true && index['name'] !== '_id_')
+    .map((index) => String(index['name']));
+  return uniqueIndexError(names.length > 0 ? names.join('", "') : 'a unique index other than _id', col.collectionName);
+}
+
+/**
+ * True for a duplicate `_id` (a concurrent insert, a tombstone). A duplicate on another
+ * unique index (one left by another session store, e.g. `sid_1`) is no collision of
+ * ours: silently dropping the write would lose the session, so it throws, naming the index.
+ */
+export function isDuplicateId(error: unknown, collection: string): boolean {
+  const index = duplicateKeyIndex(error);
+  if (!index) return false;
+  if (index.onId) return true;
+  throw uniqueIndexError(index.name, collection);
 }

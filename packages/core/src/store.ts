@@ -23,7 +23,7 @@ import {
 } from './document';
 import { InvalidArgumentError, type MongoSessionError, SerializationError, describeValue } from './errors';
 import { IndexKeeper } from './maintenance';
-import { checkDevice, checkId, checkOwner, expiryOf } from './limits';
+import { checkDevice, checkId, checkOwner } from './limits';
 import { resolveOptions, type ResolvedOptions, type SessionData, type SessionStoreOptions, type StoreWarning } from './options';
 import { PeerTracker } from './peer-tracker';
 import { IssuedSnapshots } from './snapshot';
@@ -60,7 +60,6 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   readonly #writer: SessionWriter<Body>;
   /** Other stores' documents in the collection (see peers.ts). */
   readonly #peers: PeerTracker;
-  readonly #policy: SessionPolicy;
   readonly #reader: SessionReader<Body>;
 
   constructor(options: SessionStoreOptions<Body>) {
@@ -68,7 +67,6 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     this.options = resolveOptions(options);
     this.#codec = new DocumentCodec(this.options, (warning) => this.#warn(warning));
     const policy = new SessionPolicy(this.options);
-    this.#policy = policy;
     const peers = new PeerTracker(this.options);
     this.#peers = peers;
     this.#reader = new SessionReader({
@@ -315,22 +313,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
       this.#operations.run('touch the session', async (col, deadline) => {
         checkId(id);
         const snapshot = this.#snapshotFor(id, opts);
-        const expires = this.#policy.cap(expiryOf(opts, this.options.ttlMs), Date.now(), {
-          createdAt: snapshot?.createdAt,
-          owner: snapshot ? snapshot.owner : null,
-        });
-        if (snapshot && expires.getTime() > Date.now() && this.#writer.touchNotDue(snapshot, expires, opts?.touchAfterMs)) {
-          return publishSession('touch-skipped', this.options.collection);
-        }
-        return this.#operations.serialize(
-          id,
-          async () => {
-            if (expires.getTime() <= Date.now()) return this.#writer.delete(col, id);
-            if (snapshot) return this.#writer.touch(col, snapshot, expires, opts?.touchAfterMs);
-            return this.#writer.touchUnread(col, id, expires);
-          },
-          deadline,
-        );
+        return this.#writer.touchRequested(col, id, snapshot, opts, (work) => this.#operations.serialize(id, work, deadline));
       }),
       cb,
     );

@@ -6,13 +6,13 @@
 import type { Collection, Document, UpdateFilter } from 'mongodb';
 import type { DocumentCodec, SessionDocument, SessionSnapshot } from './document';
 import { encodedEqual, type EncodedBody } from './encoding';
-import { OperationError, WarningCode } from './errors';
+import { WarningCode } from './errors';
 import { expiryOf } from './limits';
 import { publishSession } from './metrics';
 import type { ResolvedOptions, SessionData, StoreWarning } from './options';
 import { keepsShape, peerOnlyFields, stampsCreatedAt, touchPeer, type PeerShape } from './peers';
 import { NOT_REVOKED, REFUSE_TOMBSTONE, byKey, liveTombstone, updateLive } from './revocation';
-import { ServerCode, duplicateKeyIndex, serverCodeOf } from './server-codes';
+import { ServerCode, foreignUniqueIndexError, isDuplicateId, serverCodeOf } from './server-codes';
 import type { SessionPolicy } from './policy';
 import { diffBody, touchNotDue, type DeviceRecord, type WriteOptions } from './write-plan';
 
@@ -242,7 +242,7 @@ export class SessionWriter<Body extends object = SessionData> {
         this.#emit('create', id);
         return;
       } catch (error) {
-        if (!this.#duplicateId(error)) throw error;
+        if (!isDuplicateId(error, col.collectionName)) throw error;
       }
     }
     try {
@@ -255,7 +255,7 @@ export class SessionWriter<Body extends object = SessionData> {
       return;
     } catch (error) {
       // A tombstone (TypeMismatch), or a concurrent insert of the same id: the careful path decides.
-      if (serverCodeOf(error) !== ServerCode.TypeMismatch && !this.#duplicateId(error)) throw error;
+      if (serverCodeOf(error) !== ServerCode.TypeMismatch && !isDuplicateId(error, col.collectionName)) throw error;
     }
     try {
       // An expired tombstone is replaced; a live one makes the upsert fail on the duplicate _id.
@@ -266,43 +266,14 @@ export class SessionWriter<Body extends object = SessionData> {
       );
       this.#emit(result.upsertedCount > 0 ? 'create' : 'update', id);
     } catch (error) {
-      if (!this.#duplicateId(error)) throw error;
+      if (!isDuplicateId(error, col.collectionName)) throw error;
       // A live tombstone (the session was revoked while this write was in flight) is the one
       // _id this filter can collide with; servers that do not name the index (FerretDB 1.x)
       // are asked, so another unique index never passes for a revocation.
       const tombstone = await col.findOne({ _id: documentId }, { projection: { revoked: 1, expires: 1 } });
       if (tombstone?.revoked === true) return this.#writeAfterDestroy();
-      throw await this.#foreignUniqueIndexError(col);
+      throw await foreignUniqueIndexError(col);
     }
-  }
-
-  async #foreignUniqueIndexError(col: Collection<SessionDocument>): Promise<OperationError> {
-    const names = (await col.listIndexes().toArray())
-      .filter((index) => index['unique'] === true && index['name'] !== '_id_')
-      .map((index) => String(index['name']));
-    return this.#uniqueIndexError(names.length > 0 ? names.join('", "') : 'a unique index other than _id');
-  }
-
-  #uniqueIndexError(name: string): OperationError {
-    return new OperationError(
-      `The unique index "${name}" on collection "${this.#options.collection}" refused a session write (duplicate key). ` +
-        `It is not an index of this store (another session store may have left it): drop it with ` +
-        `db.${this.#options.collection}.dropIndex("${name}") or use another collection.`,
-      ServerCode.DuplicateKey,
-      'DuplicateKey',
-    );
-  }
-
-  /**
-   * True for a duplicate `_id` (a concurrent insert, a tombstone). A duplicate on another
-   * unique index (one left by another session store, e.g. `sid_1`) is no collision of
-   * ours: silently dropping the write would lose the session, so it fails, naming the index.
-   */
-  #duplicateId(error: unknown): boolean {
-    const index = duplicateKeyIndex(error);
-    if (!index) return false;
-    if (index.onId) return true;
-    throw this.#uniqueIndexError(index.name);
   }
 
   async #writeChanges(
@@ -359,6 +330,32 @@ export class SessionWriter<Body extends object = SessionData> {
     if (!fields) return; // MongoSess's lifetime never slides
     const matched = await updateLive(col, snapshot.documentId, { $set: fields });
     this.#afterRelativeWrite(matched, snapshot, expires, 'touch');
+  }
+
+  /**
+   * A `touch` call: its expiry brought forward by the lifetime policies, skipped while not due
+   * (no queue, no command), an expiry in the past deletes; `serialized` runs the write in this
+   * id's queue.
+   */
+  async touchRequested(
+    col: Collection<SessionDocument>,
+    id: string,
+    snapshot: SessionSnapshot | undefined,
+    opts: WriteOptions | undefined,
+    serialized: (work: () => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const expires = this.#policy.cap(expiryOf(opts, this.#options.ttlMs), Date.now(), {
+      createdAt: snapshot?.createdAt,
+      owner: snapshot ? snapshot.owner : null,
+    });
+    if (snapshot && expires.getTime() > Date.now() && this.touchNotDue(snapshot, expires, opts?.touchAfterMs)) {
+      return publishSession('touch-skipped', this.#options.collection);
+    }
+    return serialized(async () => {
+      if (expires.getTime() <= Date.now()) return this.delete(col, id);
+      if (snapshot) return this.touch(col, snapshot, expires, opts?.touchAfterMs);
+      return this.touchUnread(col, id, expires);
+    });
   }
 
   /** A touch with nothing read before; never onto a tombstone (it lives exactly as long as the revoked session could have). */
