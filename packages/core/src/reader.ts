@@ -4,8 +4,16 @@
  * policies applied on the way.
  */
 import type { Collection, Document } from 'mongodb';
-import { type DocumentCodec, type LoadedSession, READ_OPTIONS, type SessionDocument, type StoredSession } from './document';
-import { publishSession } from './metrics';
+import {
+  type DocumentCodec,
+  type LoadedSession,
+  READ_OPTIONS,
+  type ReadSession,
+  type SessionDocument,
+  SessionSnapshot,
+  type StoredSession,
+} from './document';
+import { publishRead, publishSession } from './metrics';
 import type { ResolvedOptions, SessionData } from './options';
 import type { PeerTracker } from './peer-tracker';
 import { peerSessionId } from './peers';
@@ -42,6 +50,29 @@ export class SessionReader<Body extends object = SessionData> {
       doc = await col.findOne({ sid: id, v: { $exists: false } } as Document, READ_OPTIONS);
     }
     return doc && this.#unlessEnded(doc, id);
+  }
+
+  /** The session and a snapshot for relative writes, or null. */
+  async load(col: Collection<SessionDocument>, id: string): Promise<LoadedSession<Body> | null> {
+    const doc = await this.find(col, id);
+    return publishRead(doc ? this.#context.codec.decode(doc, id) : null, this.#context.options.collection);
+  }
+
+  /**
+   * Like `load`, but with a snapshot even when there is no session: one of nothing, naming the
+   * tombstone it found (a new log-in under a revoked id may replace that one, see writes.ts).
+   */
+  async read(col: Collection<SessionDocument>, id: string): Promise<ReadSession<Body>> {
+    const documentId = this.#context.codec.documentId(id);
+    const doc = await this.find(col, id);
+    const loaded = publishRead(doc ? this.#context.codec.decode(doc, id) : null, this.#context.options.collection);
+    if (loaded) return loaded;
+    const ownTombstone = doc?.['_id'] === documentId && doc['revoked'] === true;
+    const revokedAt = ownTombstone && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
+    return {
+      session: null,
+      snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }),
+    };
   }
 
   #unlessEnded(doc: Document, id: string): Document | null {

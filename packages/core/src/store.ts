@@ -15,7 +15,7 @@ import { type Callback, splitCallback, withCallback } from './callback';
 import { StoreConnection } from './connection';
 import {
   DocumentCodec,
-  SessionSnapshot,
+  type SessionSnapshot,
   type LoadedSession,
   type ReadSession,
   type SessionDocument,
@@ -34,7 +34,7 @@ import { globalState } from './registry';
 import { NOT_REVOKED, evictBeyondLimit, revokeMatching } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
 import type { DestroyByOwnerOptions, StoreEventMap } from './store-events';
-import { publishRead, publishSession } from './metrics';
+import { publishSession } from './metrics';
 import { SessionWriter } from './writes';
 import { SessionPolicy } from './policy';
 import type { WriteOptions } from './write-plan';
@@ -202,8 +202,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#operations.run('read the session', async (col) => {
         checkId(id);
-        const doc = await this.#reader.find(col, id);
-        return this.#issue(publishRead(doc ? this.#codec.decode(doc, id) : null, this.options.collection));
+        return this.#issue(await this.#reader.load(col, id));
       }),
       callback,
     );
@@ -219,16 +218,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
     return withCallback(
       this.#operations.run('read the session', async (col) => {
         checkId(id);
-        const documentId = this.#codec.documentId(id);
-        const doc = await this.#reader.find(col, id);
-        const loaded = publishRead(doc ? this.#codec.decode(doc, id) : null, this.options.collection);
-        if (loaded) return this.#issue(loaded);
-        const ownTombstone = doc?.['_id'] === documentId && doc['revoked'] === true;
-        const revokedAt = ownTombstone && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;
-        return this.#issue({
-          session: null,
-          snapshot: new SessionSnapshot(id, new Date(0), undefined, undefined, 'absent', { documentId, revokedAt }),
-        });
+        return this.#issue(await this.#reader.read(col, id));
       }),
       callback,
     );
