@@ -22,11 +22,13 @@ export { trackProcessFailures } from './process-failures';
 export type { ProcessFailures } from './process-failures';
 export { CookieClient, closeServer, listen } from './http';
 export type { HttpResponse } from './http';
-export { koaRoute, objectRouteSession, runSharedSuites, SHARED_SUITES, sharedRoute } from './suites';
+export { koaRoute, objectRouteSession, policyScenarios, runSharedSuites, SHARED_SUITES, sharedRoute } from './suites';
 export type {
   AdapterDescriptor,
   AdapterStoreBase,
   Contract,
+  PolicyApp,
+  PolicyAppOptions,
   Reply,
   RouteSession,
   RunningApp,

@@ -68,3 +68,5 @@ export type {
   StoreOf,
 } from './adapter';
 export { koaRoute, objectRouteSession, sharedRoute } from './routes';
+export { policyScenarios } from './policies';
+export type { PolicyApp, PolicyAppOptions } from './policies';
