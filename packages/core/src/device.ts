@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvalidArgumentError, WarningCode } from './errors';
-import { warnOnce } from './forward-events';
+import { emitWarning } from './forward-events';
 import { checkDevice } from './limits';
 import type { StoreWarning } from './options';
 import type { SessionStore } from './store';
@@ -27,7 +27,7 @@ export function describeDevice(store: SessionStore<any>, describe: () => unknown
     return checkDevice(describe() ?? undefined);
   } catch (error) {
     const reason = error instanceof InvalidArgumentError ? 'returned a record the store cannot keep' : 'threw';
-    warn(store, deviceFailed(reason));
+    emitWarning(store, deviceFailed(reason));
     return undefined;
   }
 }
@@ -49,7 +49,7 @@ export class DeviceContext<Context extends object = object> {
     const ctx = this.#storage.getStore();
     if (ctx === undefined) {
       // Never silently ignored: the option asks for the middleware.
-      warn(
+      emitWarning(
         store,
         deviceFailed(this.#used ? 'ran outside a request' : 'needs app.use(store.deviceContext()) before the session middleware'),
       );
@@ -57,9 +57,4 @@ export class DeviceContext<Context extends object = object> {
     }
     return describeDevice(store, () => device(ctx));
   }
-}
-
-function warn(store: SessionStore<any>, warning: StoreWarning): void {
-  if (store.listenerCount('warning') > 0) store.emit('warning', warning);
-  else warnOnce(warning);
 }

@@ -18,6 +18,12 @@ export function warnOnce(warning: StoreWarning): void {
   process.emitWarning(warning.message, { type: 'MongoSessionWarning', code: warning.code });
 }
 
+/** A warning to an emitter's `warning` listeners or, when nobody listens, to the process once per code. */
+export function emitWarning(emitter: EventEmitter, warning: StoreWarning): void {
+  if (emitter.listenerCount('warning') > 0) emitter.emit('warning', warning);
+  else warnOnce(warning);
+}
+
 /** The adapter's event names, each with the core event it re-emits. */
 export type ForwardedEvents = Readonly<Record<string, keyof StoreEventMap>>;
 

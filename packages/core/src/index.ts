@@ -1,7 +1,7 @@
 export { SessionStore, FORMAT_VERSION } from './store';
 export { RequestReads } from './request-reads';
 export { isSessionId } from './limits';
-export { callableClass, forwardEvents, sameNames, warnOnce } from './forward-events';
+export { callableClass, emitWarning, forwardEvents, sameNames, warnOnce } from './forward-events';
 export type { ForwardedEvents } from './forward-events';
 export type {
   DestroyByOwnerOptions,

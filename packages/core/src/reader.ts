@@ -54,7 +54,10 @@ export class SessionReader<Body extends object = SessionData> {
 
   /** The session and a snapshot for relative writes, or null. */
   async load(col: Collection<SessionDocument>, id: string): Promise<LoadedSession<Body> | null> {
-    const doc = await this.find(col, id);
+    return this.#decoded(await this.find(col, id), id);
+  }
+
+  #decoded(doc: Document | null, id: string): LoadedSession<Body> | null {
     return publishRead(doc ? this.#context.codec.decode(doc, id) : null, this.#context.options.collection);
   }
 
@@ -65,7 +68,7 @@ export class SessionReader<Body extends object = SessionData> {
   async read(col: Collection<SessionDocument>, id: string): Promise<ReadSession<Body>> {
     const documentId = this.#context.codec.documentId(id);
     const doc = await this.find(col, id);
-    const loaded = publishRead(doc ? this.#context.codec.decode(doc, id) : null, this.#context.options.collection);
+    const loaded = this.#decoded(doc, id);
     if (loaded) return loaded;
     const ownTombstone = doc?.['_id'] === documentId && doc['revoked'] === true;
     const revokedAt = ownTombstone && doc['revokedAt'] instanceof Date ? doc['revokedAt'] : undefined;

@@ -29,7 +29,7 @@ import { PeerTracker } from './peer-tracker';
 import { IssuedSnapshots } from './snapshot';
 import { SessionReader } from './reader';
 import { rotateSession } from './rotation';
-import { warnOnce } from './forward-events';
+import { emitWarning } from './forward-events';
 import { globalState } from './registry';
 import { NOT_REVOKED, evictBeyondLimit, revokeMatching } from './revocation';
 import { COLLECTION_WIDE, OperationRunner } from './operations';
@@ -180,11 +180,7 @@ export class SessionStore<Body extends object = SessionData> extends EventEmitte
   }
 
   #warn(warning: StoreWarning): void {
-    if (this.listenerCount('warning') > 0) {
-      this.emit('warning', warning);
-      return;
-    }
-    warnOnce(warning);
+    emitWarning(this, warning);
   }
 
   // ---------------------------------------------------------------- reads

@@ -35,7 +35,15 @@ export interface WriterContext<Body extends object> {
 /** Fields a write sets only when it creates the document. */
 interface OnInsert {
   createdAt?: Date;
-  device?: DeviceRecord;
+  device?: DeviceRecord | undefined;
+}
+
+/** What a creating write adds, by the shape it writes: our fields only in ours (a flat peer shape would read them as keys). */
+function onInsertFor(shape: PeerShape | undefined, fields: { createdAt: Date; device: DeviceRecord | undefined }): OnInsert {
+  return {
+    ...(stampsCreatedAt(shape) ? { createdAt: fields.createdAt } : {}),
+    ...(fields.device && !shape ? { device: fields.device } : {}),
+  };
 }
 
 export class SessionWriter<Body extends object = SessionData> {
@@ -82,10 +90,7 @@ export class SessionWriter<Body extends object = SessionData> {
     const createdAt = creating ? (given || opts?.isNew ? now : undefined) : given.createdAt;
     const expires = this.#policy.cap(expiryOf(opts, this.#options.ttlMs), now.getTime(), { createdAt, owner });
     if (expires.getTime() <= now.getTime()) return this.delete(col, id);
-    const onInsert = (shape: PeerShape | undefined): OnInsert => ({
-      ...(stampsCreatedAt(shape) ? { createdAt: now } : {}),
-      ...(opts?.device && !shape ? { device: opts.device } : {}),
-    });
+    const onInsert = (shape: PeerShape | undefined) => onInsertFor(shape, { createdAt: now, device: opts?.device });
     if (given?.format === 'absent') {
       // An absent snapshot names the session's own document (see SessionStore.read).
       const { update, shape } = this.#newUpdate(id, session, stored, given.documentId as string, owner, expires, now);
@@ -153,10 +158,7 @@ export class SessionWriter<Body extends object = SessionData> {
     const stored = this.#codec.encode(session);
     const documentId = this.#codec.documentId(id);
     const { update, shape } = this.#newUpdate(id, session, stored, documentId, owner, expires, now);
-    const onInsert: OnInsert = {
-      ...(stampsCreatedAt(shape) ? { createdAt: carried.createdAt ?? now } : {}),
-      ...(shape || !carried.device ? {} : { device: carried.device }),
-    };
+    const onInsert = onInsertFor(shape, { createdAt: carried.createdAt ?? now, device: carried.device });
     await this.#saveBlind(col, id, documentId, update, onInsert, true);
   }
 

@@ -15,7 +15,7 @@ import {
   isSessionId,
   sameNames,
   WarningCode,
-  warnOnce,
+  emitWarning,
   InvalidOptionError,
   RequestReads,
   SerializationError,
@@ -81,7 +81,7 @@ export class KoaSessionStoreLayer extends EventEmitter<StoreEventMap> {
         code: WarningCode.IgnoredOptions,
         message: `Option(s) ${ignored.map((n) => `"${n}"`).join(', ')} ignored: "${winner}" takes precedence (mongoose > url > the rest).`,
       };
-      setImmediate(() => (this.listenerCount('warning') > 0 ? this.emit('warning', warning) : warnOnce(warning)));
+      setImmediate(() => emitWarning(this, warning));
     }
     created.add(this);
   }
