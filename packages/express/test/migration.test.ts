@@ -22,6 +22,7 @@ import {
   trackProcessFailures,
   uniqueDatabaseName,
 } from '@mongo-session/test-utils';
+import { migrationValues } from '@mongo-session/test-utils/migration';
 import { SECRET } from './apps';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,28 +46,8 @@ afterAll(async () => {
   await raw.close();
 });
 
-/** What a logged-in user keeps in the session. */
-function richValues(bsonPeer: boolean): Record<string, unknown> {
-  return {
-    user: 'ada',
-    greeting: 'Grüße, 日本, 🎉',
-    since: new Date('2026-01-02T03:04:05.678Z'),
-    cart: [
-      { sku: 'a', qty: 2 },
-      { sku: 'b', qty: 1 },
-    ],
-    // FerretDB refuses nested arrays and dotted keys in stored documents: the peer itself cannot store them there.
-    ...(bsonPeer && onFerretDB
-      ? {}
-      : {
-          matrix: [
-            [1, 2],
-            [3, 4],
-          ],
-          prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
-        }),
-  };
-}
+/** What a logged-in user keeps in the session; BSON peers on FerretDB cannot store nested arrays or dotted keys. */
+const richValues = (bsonPeer: boolean) => migrationValues('ada', { nestedArraysAndDottedKeys: !(bsonPeer && onFerretDB) });
 
 interface Running {
   baseUrl: string;

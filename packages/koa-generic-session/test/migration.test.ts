@@ -34,6 +34,7 @@ import {
   trackProcessFailures,
   uniqueDatabaseName,
 } from '@mongo-session/test-utils';
+import { migrationValues, migrationValuesAsJson } from '@mongo-session/test-utils/migration';
 import { LegacyDb } from '../../koa-session-store/test/fixtures/old-driver-shim';
 
 interface GeneratorStore extends EventEmitter {
@@ -58,30 +59,9 @@ afterAll(async () => {
   await raw.close();
 });
 
-/** What a logged-in user keeps in the session. */
-function richValues(user: string): Record<string, unknown> {
-  return {
-    user,
-    greeting: 'Grüße, 日本, 🎉',
-    since: new Date('2026-01-02T03:04:05.678Z'),
-    cart: [
-      { sku: 'a', qty: 2 },
-      { sku: 'b', qty: 1 },
-    ],
-    // koa-generic-session-mongo stores the session's keys at the top level of its document, and
-    // FerretDB refuses nested arrays and dotted keys there: that store cannot keep them on it.
-    ...(onFerretDB
-      ? {}
-      : {
-          matrix: [
-            [1, 2],
-            [3, 4],
-          ],
-          prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
-        }),
-  };
-}
-const expected = (user: string, count: number) => JSON.parse(JSON.stringify({ ...richValues(user), count }));
+/** What a logged-in user keeps in the session: its keys sit at the top level of koa-generic-session-mongo's documents. */
+const richValues = (user: string) => migrationValues(user, { nestedArraysAndDottedKeys: !onFerretDB });
+const expected = (user: string, count: number) => migrationValuesAsJson(richValues(user), count);
 
 /** Runs a generator to its end as co did: yielded thunks, promises and generators are awaited. */
 function run(generator: Generator): Promise<unknown> {

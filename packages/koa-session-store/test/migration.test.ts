@@ -29,6 +29,7 @@ import {
   trackProcessFailures,
   uniqueDatabaseName,
 } from '@mongo-session/test-utils';
+import { migrationValues, migrationValuesAsJson } from '@mongo-session/test-utils/migration';
 import { LegacyDb } from './fixtures/old-driver-shim';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -54,24 +55,9 @@ afterAll(async () => {
   await raw.close();
 });
 
-/** What a logged-in user keeps in the session: plain objects, as koa-session-store stores JSON. */
-function richValues(user: string): Record<string, unknown> {
-  return {
-    user,
-    greeting: 'Grüße, 日本, 🎉',
-    since: new Date('2026-01-02T03:04:05.678Z'), // read back as its JSON string
-    cart: [
-      { sku: 'a', qty: 2 },
-      { sku: 'b', qty: 1 },
-    ],
-    matrix: [
-      [1, 2],
-      [3, 4],
-    ],
-    prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
-  };
-}
-const expected = (user: string, count: number) => JSON.parse(JSON.stringify({ ...richValues(user), count }));
+/** What a logged-in user keeps in the session (koa-session-store stores JSON: it keeps all of it, Dates as strings). */
+const richValues = (user: string) => migrationValues(user, { nestedArraysAndDottedKeys: true });
+const expected = (user: string, count: number) => migrationValuesAsJson(richValues(user), count);
 
 interface Running {
   baseUrl: string;

@@ -27,6 +27,7 @@ import {
   trackProcessFailures,
   uniqueDatabaseName,
 } from '@mongo-session/test-utils';
+import { migrationValues } from '@mongo-session/test-utils/migration';
 import { mongoSessDriver, requireMongoSess, type MongoSessConnectOptions } from './fixtures/mongosess-driver-shim';
 
 const driver = mongoSessDriver();
@@ -66,35 +67,8 @@ interface Running {
   close(): Promise<void>;
 }
 
-/** What a logged-in user keeps in the session. */
-function richValues(user: string): Record<string, unknown> {
-  return {
-    user,
-    greeting: 'Grüße, 日本, 🎉',
-    since: new Date('2026-01-02T03:04:05.678Z'),
-    score: 41.5,
-    big: 2 ** 40,
-    profile: {
-      name: { first: user.toUpperCase(), last: 'Ünïcode' },
-      langs: ['en', 'fr'],
-      joined: new Date('2025-05-06T07:08:09.010Z'),
-    },
-    cart: [
-      { sku: 'a', qty: 2 },
-      { sku: 'b', qty: 1 },
-    ],
-    // FerretDB refuses nested arrays and dotted keys in stored documents: MongoSess itself cannot store them there.
-    ...(onFerretDB
-      ? {}
-      : {
-          matrix: [
-            [1, 2],
-            [3, 4],
-          ],
-          prefs: { 'theme.dark': true, 'a.b.c': 'deep' },
-        }),
-  };
-}
+/** What a logged-in user keeps in the session: its keys sit at the top level of MongoSess's documents. */
+const richValues = (user: string) => migrationValues(user, { nestedArraysAndDottedKeys: !onFerretDB });
 
 /**
  * One app for both packages (their handles have the same calls): /login/<user> stores the rich
